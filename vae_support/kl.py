@@ -148,9 +148,13 @@ def monte_carlo_kl(q: Distribution, p: Distribution, n_samples: int) -> MonteCar
     n_samples = check_integer("n_samples", n_samples, minimum=2)
     if q.event_shape != p.event_shape:
         raise ValueError(f"q, p: expected the same event shape, got {tuple(q.event_shape)} and {tuple(p.event_shape)}")
+    infinite = "p: log p(z) is -inf at samples of q, so KL(q‖p) is infinite (p must cover q's support)"
     with torch.no_grad():
         z = q.sample((n_samples,))
-        log_ratio = q.log_prob(z) - p.log_prob(z)
+        try:
+            log_ratio = q.log_prob(z) - p.log_prob(z)
+        except ValueError as err:  # torch's argument validation: z outside p's support
+            raise ValueError(infinite) from err
     if not torch.isfinite(log_ratio).all():
-        raise ValueError("p: log p(z) is -inf at samples of q; KL(q‖p) is infinite (p must cover q's support)")
+        raise ValueError(infinite)
     return MonteCarloEstimate(log_ratio.mean(0), log_ratio.std(0) / math.sqrt(n_samples))
