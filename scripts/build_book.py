@@ -1,21 +1,236 @@
-"""Build the course site into _build/html (placeholder until the book issue lands)."""
+"""Build the bilingual course site: one Sphinx (Jupyter Book 1.x) build per language.
+
+Output (for the default --out _build)::
+
+    _build/html/index.html   landing page (book/index.md): pick a language
+    _build/html/pt/…         the Portuguese book (_config.yml + _toc.yml, language pt_BR)
+    _build/html/en/…         the English book (_config.yml merged with _config.en.yml, _toc.en.yml)
+
+Each language is its own Sphinx build (own `language`, search index and numbering), built
+from the notebooks' stored outputs (no execution) with warnings as errors
+(-W --keep-going). A chapter listed in a _toc file whose page is missing in either
+language (book/pt/<slug>.ipynb|md or book/en/<slug>.ipynb|md) is skipped with a printed
+notice, so both books always list the same pages and every twin link resolves.
+
+Usage (from the repository root)::
+
+    .venv/bin/python scripts/build_book.py                      # both languages into _build/
+    .venv/bin/python scripts/build_book.py --lang pt            # only the Portuguese book
+    .venv/bin/python scripts/build_book.py --out /tmp/me        # your own folder: /tmp/me/html/…
+    .venv/bin/python scripts/build_book.py --book /tmp/b --out /tmp/b/_build  # another source tree
+
+Exit status 0 when every requested build succeeded with no warning, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import html
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "_build" / "html"
+LANGS = ("pt", "en")
+CONFIGS = {"pt": ("_config.yml", "_toc.yml"), "en": ("_config.en.yml", "_toc.en.yml")}
+PAGE_SUFFIXES = (".ipynb", ".md")
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    page = OUT / "index.html"
-    page.write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>ELBO, VAEs e geometria do KL</title></head>"
-        "<body><h1>ELBO, VAEs e a geometria do KL / ELBO, VAEs and the geometry of KL</h1>"
-        "<p>O livro está em construção. / The book is under construction.</p></body></html>",
-        encoding="utf-8",
+# --------------------------------------------------------------------------- configuration
+def merge(base: dict, override: dict) -> dict:
+    """Recursive merge: mappings are merged key by key, anything else is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_config(lang: str, root: Path = ROOT) -> dict:
+    """The Jupyter Book configuration of ``lang``: _config.yml, plus _config.en.yml for en."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    if lang != "pt":
+        override = yaml.safe_load((root / CONFIGS[lang][0]).read_text(encoding="utf-8")) or {}
+        config = merge(config, override)
+    return config
+
+
+def repository_url(root: Path = ROOT) -> str:
+    """The one repository address (``repository.url`` of _config.yml)."""
+    return load_config("pt", root)["repository"]["url"]
+
+
+def page_exists(book: Path, lang: str, name: str) -> bool:
+    return any((book / lang / f"{name}{suffix}").is_file() for suffix in PAGE_SUFFIXES)
+
+
+def missing_languages(book: Path, name: str) -> list[str]:
+    return [lang for lang in LANGS if not page_exists(book, lang, name)]
+
+
+def toc_files(toc: dict) -> list[str]:
+    """Every file listed in a jb-book toc (root first)."""
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part.get("chapters", []) if "file" in entry]
+    return files
+
+
+def filter_toc(toc: dict, book: Path, notice=print) -> dict:
+    """Drop the chapters that are missing in either language, printing a notice for each."""
+    out = copy.deepcopy(toc)
+    parts = []
+    for part in out.get("parts", []):
+        kept = []
+        for entry in part.get("chapters", []):
+            missing = missing_languages(book, entry["file"]) if "file" in entry else []
+            if missing:
+                where = ", ".join(f"book/{lang}/{entry['file']}.ipynb|md" for lang in missing)
+                notice(f"[build_book] skipped {entry['file']}: missing {where}")
+            else:
+                kept.append(entry)
+        if kept:
+            part["chapters"] = kept
+            parts.append(part)
+    out["parts"] = parts
+    return out
+
+
+# --------------------------------------------------------------------------- one language
+def build_language(lang: str, book: Path, out: Path, quiet: bool = False) -> int:
+    """Build one language into ``out/html/<lang>``; returns the Sphinx status (0 = clean)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    sys.path.insert(0, str(ROOT / "scripts"))  # the local extension sphinx_twins
+    config_name, toc_name = CONFIGS[lang]
+    work = out / ".config" / lang
+    work.mkdir(parents=True, exist_ok=True)
+    toc = yaml.safe_load((ROOT / toc_name).read_text(encoding="utf-8"))
+    root_missing = missing_languages(book, toc["root"])
+    if root_missing:
+        print(f"[build_book] the root page {toc['root']} is missing in {root_missing}")
+        return 1
+    toc = filter_toc(toc, book)
+    path_toc = work / "_toc.yml"
+    path_toc.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    config = load_config(lang, ROOT)
+    path_config = work / "_config.yml"
+    path_config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    status = build_sphinx(
+        str(book / lang),
+        str(out / "html" / lang),
+        doctreedir=str(out / ".doctrees" / lang),
+        noconfig=True,
+        path_config=str(path_config),
+        confoverrides={"external_toc_path": path_toc.as_posix(), "latex_individualpages": False},
+        builder="html",
+        warningiserror=True,
+        keep_going=True,
+        quiet=quiet,
     )
-    print(f"Site built: open {page}")
+    return status if isinstance(status, int) else 1
+
+
+# --------------------------------------------------------------------------- landing page
+LANDING = """<!doctype html>
+<html lang="pt-BR">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="alternate" hreflang="pt" href="pt/index.html">
+<link rel="alternate" hreflang="en" href="en/index.html">
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 46rem;
+       margin: 3rem auto; padding: 0 1rem; line-height: 1.55; color: #222; }}
+h1 {{ font-size: 1.7rem; }}
+a {{ color: #0a5ea8; }}
+.languages a {{ display: inline-block; margin: .4rem .8rem .4rem 0; padding: .6rem 1.2rem;
+               border: 2px solid #0a5ea8; border-radius: .5rem; font-weight: 600; text-decoration: none; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def build_landing(book: Path, out: Path) -> Path:
+    """Render book/index.md (CommonMark) into ``out/html/index.html``."""
+    from markdown_it import MarkdownIt
+
+    source = (book / "index.md").read_text(encoding="utf-8")
+    body = MarkdownIt("commonmark", {"html": True}).render(source)
+    first = next((line for line in source.splitlines() if line.startswith("# ")), "# ELBO")
+    page = out / "html" / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(LANDING.format(title=html.escape(first[2:].strip()), body=body), encoding="utf-8")
+    return page
+
+
+# --------------------------------------------------------------------------- driver
+def build(langs: list[str], book: Path, out: Path, quiet: bool = False) -> int:
+    """Build ``langs`` (each in its own process, in parallel) and the landing page."""
+    start = time.perf_counter()
+    if len(langs) == 1:
+        statuses = {langs[0]: build_language(langs[0], book, out, quiet)}
+    else:
+        procs = {}
+        for lang in langs:
+            cmd = [sys.executable, __file__, "--lang", lang, "--book", str(book), "--out", str(out),
+                   "--no-landing"] + (["--quiet"] if quiet else [])
+            procs[lang] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        statuses = {}
+        for lang, proc in procs.items():
+            output, _ = proc.communicate()
+            print(f"===== {lang} =====\n{output}", end="")
+            statuses[lang] = proc.returncode
+    page = build_landing(book, out)
+    seconds = time.perf_counter() - start
+    for lang, status in statuses.items():
+        state = "ok" if status == 0 else f"FAILED (status {status}: warnings are errors)"
+        print(f"[build_book] {lang}: {state} -> {out / 'html' / lang / 'index.html'}")
+    print(f"[build_book] landing page: {page}")
+    print(f"[build_book] built {', '.join(langs)} in {seconds:.1f} s")
+    return 0 if all(s == 0 for s in statuses.values()) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="build_book.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--lang", choices=[*LANGS, "all"], default="all", help="which book to build (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "_build",
+                        help="build folder: the site goes to OUT/html (default: _build)")
+    parser.add_argument("--book", type=Path, default=ROOT / "book",
+                        help="source folder holding index.md, pt/, en/, references.bib (default: book)")
+    parser.add_argument("--clean", action="store_true", help="remove OUT/html and the doctrees first")
+    parser.add_argument("--quiet", action="store_true", help="print only warnings and the summary")
+    parser.add_argument("--no-landing", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    out, book = args.out.resolve(), args.book.resolve()
+    if args.clean:
+        for folder in (out / "html", out / ".doctrees"):
+            shutil.rmtree(folder, ignore_errors=True)
+    langs = list(LANGS) if args.lang == "all" else [args.lang]
+    if args.no_landing:
+        return build_language(langs[0], book, out, args.quiet)
+    return build(langs, book, out, args.quiet)
 
 
 if __name__ == "__main__":
-    main()
+    os.chdir(ROOT)
+    sys.exit(main())

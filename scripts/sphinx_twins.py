@@ -1,0 +1,45 @@
+"""Sphinx extension: link every page of one language's build to its twin in the other.
+
+The site publishes each language as its own Sphinx build side by side
+(``_build/html/pt/<page>.html`` and ``_build/html/en/<page>.html``); pages have the same
+name in both, so the twin of ``<page>`` is ``../<other>/<page>.html``.
+
+Configuration (``sphinx.config`` in ``_config.yml``): ``twins_languages``, an ordered
+mapping ``{folder: label}`` of the published languages; the current build's folder is
+the source folder's name (``book/pt`` -> ``pt``).
+
+Adds to every page's template context:
+``twin_links`` (list of ``(folder, label, url)`` for the other languages),
+``twin_home`` (URL of the landing page ``_build/html/index.html``), and a
+``<link rel="alternate" hreflang=...>`` per twin in ``metatags``.
+Templates: ``book/_templates/lang-switch.html`` shows them in the article header.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def twin_url(pagename: str, target: str) -> str:
+    """Relative URL, from page ``pagename`` of one build, to the same page of ``target``."""
+    depth = pagename.count("/") + 1  # +1 climbs out of the language folder
+    return "../" * depth + f"{target}/{pagename}.html"
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    current = Path(app.srcdir).name
+    links = [
+        (folder, label, twin_url(pagename, folder))
+        for folder, label in app.config.twins_languages.items()
+        if folder != current
+    ]
+    context["twin_links"] = links
+    context["twin_home"] = "../" * (pagename.count("/") + 1) + "index.html"
+    context["metatags"] = context.get("metatags", "") + "".join(
+        f'\n<link rel="alternate" hreflang="{folder}" href="{url}" />' for folder, _, url in links
+    )
+
+
+def setup(app):
+    app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
+    app.connect("html-page-context", _page_context)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
