@@ -1,0 +1,270 @@
+r"""Figures of the chapters on interpreting and optimizing the ELBO (book chapters 3 and 4).
+
+Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes. Two small
+computations the figures need live here too, clearly named, until they find a home in the
+package module of their concept:
+
+* :func:`fit_gaussian_q` — gradient ascent of the closed-form ELBO of
+  :class:`vae_support.toy.LinearGaussian` over a Gaussian family (full or diagonal covariance),
+  recording the ELBO at every step;
+* :func:`optimal_diagonal_gaussian` — the diagonal Gaussian that minimizes the reverse KL to a
+  Gaussian posterior (precisions equal to the diagonal of the posterior precision).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import torch
+from torch.distributions import Distribution, MultivariateNormal
+
+from .._checks import as_tensor, check_finite, check_integer, check_positive
+from ..distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
+from ._style import COLORS, get_ax, tr
+
+FAMILIES = ("full", "diagonal")
+ESTIMATORS = ("reparam", "score", "score_baseline")
+
+
+# -- computations ----------------------------------------------------------------------------
+class GaussianFit(NamedTuple):
+    """Result of :func:`fit_gaussian_q`: the ELBO after each step (index 0 = start) and the final q."""
+
+    elbo: torch.Tensor
+    q: Distribution
+
+
+def _gaussian_q(family: str, loc: torch.Tensor, diag_raw: torch.Tensor, off_diag: torch.Tensor) -> Distribution:
+    if family == "diagonal":
+        return diagonal_gaussian(loc, diag_raw.exp())
+    return full_gaussian(loc, scale_tril_from_vector(diag_raw, off_diag))
+
+
+def fit_gaussian_q(model, x, family: str = "full", steps: int = 300, lr: float = 0.05) -> GaussianFit:
+    r"""Maximize the closed-form ELBO of a linear-Gaussian model over a Gaussian family of q.
+
+    Starts at the prior :math:`q = \mathcal N(0, I)` and runs Adam on the mean :math:`m` and the
+    Cholesky factor :math:`L` (log-diagonal and, for ``family="full"``, the strictly lower
+    entries) of :math:`q = \mathcal N(m, LL^\top)`, maximizing
+
+    .. math:: \mathcal L(q) = \mathbb E_q[\log p(x|z)] - \mathrm{KL}(q\,\|\,p(z))
+              = \log p(x) - \mathrm{KL}(q\,\|\,p(z|x))
+
+    (book equations ``eq-elbo-decomposition`` and ``eq-elbo-gap``), computed exactly by
+    :meth:`LinearGaussian.elbo`.
+
+    Parameters
+    ----------
+    model : vae_support.toy.LinearGaussian
+    x : Tensor [d_x]
+        One observation.
+    family : {"full", "diagonal"}
+        Full-covariance or diagonal Gaussian q.
+    steps : int
+        Number of Adam steps (≥ 1).
+    lr : float
+        Adam's learning rate (> 0).
+
+    Returns
+    -------
+    GaussianFit
+        ``elbo`` [steps + 1] in nats (before the first step, then after each step) and the
+        final ``q`` (detached).
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
+    steps = check_integer("steps", steps)
+    check_positive("lr", as_tensor("lr", lr))
+    x = model._check_x(x)
+    if x.dim() != 1:
+        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
+    d, dtype = model.z_dim, model.W.dtype
+    loc = torch.zeros(d, dtype=dtype, requires_grad=True)
+    diag_raw = torch.zeros(d, dtype=dtype, requires_grad=True)
+    off_diag = torch.zeros(d * (d - 1) // 2, dtype=dtype, requires_grad=family == "full")
+    params = [loc, diag_raw] + ([off_diag] if family == "full" else [])
+    opt = torch.optim.Adam(params, lr=float(lr))
+    trace = []
+    for _ in range(steps):
+        value = model.elbo(x, _gaussian_q(family, loc, diag_raw, off_diag))
+        trace.append(value.detach())
+        opt.zero_grad()
+        (-value).backward()
+        opt.step()
+    with torch.no_grad():
+        q = _gaussian_q(family, loc.detach(), diag_raw.detach(), off_diag.detach())
+        trace.append(model.elbo(x, q))
+    return GaussianFit(torch.stack(trace), q)
+
+
+def optimal_diagonal_gaussian(posterior: MultivariateNormal) -> Distribution:
+    r"""The diagonal Gaussian closest to a Gaussian posterior in reverse KL.
+
+    .. math:: \arg\min_{q\ \mathrm{diagonal}} \mathrm{KL}(q\,\|\,\mathcal N(\mu, \Lambda^{-1}))
+              = \mathcal N\big(\mu,\ \operatorname{diag}(1/\Lambda_{11}, \dots, 1/\Lambda_{dd})\big),
+
+    with the minimal KL :math:`\tfrac12\big(\sum_j \log\Lambda_{jj} - \log\det\Lambda\big)`
+    (Bishop, 2006, §10.1.2): the mean is exact, the variances are the *conditional* variances,
+    smaller than the marginal ones when the posterior is correlated.
+
+    Parameters
+    ----------
+    posterior : MultivariateNormal, batch shape [...], event [d]
+
+    Returns
+    -------
+    Independent(Normal, 1), batch shape [...], event [d].
+    """
+    if not isinstance(posterior, MultivariateNormal):
+        raise TypeError(f"posterior: expected a MultivariateNormal, got {type(posterior).__name__}")
+    precision_diag = torch.diagonal(posterior.precision_matrix, dim1=-2, dim2=-1)
+    return diagonal_gaussian(posterior.mean, precision_diag.rsqrt())
+
+
+# -- figures ---------------------------------------------------------------------------------
+def _as_array(name: str, values) -> np.ndarray:
+    return check_finite(name, as_tensor(name, values, dtype=torch.float64)).detach().cpu().numpy().astype(float)
+
+
+def plot_elbo_gap_bars(names: Sequence[str], elbo, log_px: float, ax=None, lang: str = "pt"):
+    r"""log p(x) split into ELBO + KL(q‖p(z|x)) for several q, as stacked bars.
+
+    Each bar rises from a common floor to the ELBO of one q (solid) and from there to
+    :math:`\log p(x)` (hatched): the hatched part is the gap, :math:`\mathrm{KL}(q\|p(z|x))`
+    (book equation ``eq-elbo-gap``). Numbers are written on the bars.
+
+    Parameters
+    ----------
+    names : sequence of str
+        One label per q (already in the reader's language).
+    elbo : array [n]
+        ELBO of each q, nats.
+    log_px : float
+        :math:`\log p(x)`, nats; must be ≥ every ELBO (up to 1e-6).
+    """
+    elbo = _as_array("elbo", elbo).reshape(-1)
+    log_px = float(_as_array("log_px", log_px))
+    if len(names) != elbo.size:
+        raise ValueError(f"names: expected {elbo.size} labels (one per ELBO), got {len(names)}")
+    if (elbo > log_px + 1e-6).any():
+        raise ValueError("elbo: an ELBO exceeds log_px; the bound must hold")
+    ax = get_ax(ax, figsize=(7, 4))
+    gap = log_px - elbo
+    span = max(float(gap.max()), 1e-3)
+    floor = float(elbo.min()) - 0.6 * span
+    pos = np.arange(elbo.size)
+    ax.bar(pos, elbo - floor, bottom=floor, color=COLORS["q"], label="ELBO")
+    ax.bar(pos, gap, bottom=elbo, color="white", edgecolor=COLORS["posterior"], hatch="//",
+           label=r"$\mathrm{KL}(q\,\|\,p(z|x))$")
+    ax.axhline(log_px, color=COLORS["posterior"], ls="--", lw=1.5, label=r"$\log p(x)$")
+    for i, (e, g) in enumerate(zip(elbo, gap)):
+        ax.text(i, e - 0.04 * span, f"{e:.3g}", ha="center", va="top", fontsize=8, color="white")
+        ax.text(i, log_px + 0.04 * span, f"KL={g:.3g}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(pos, list(names))
+    ax.set_ylim(floor, log_px + 0.25 * span)
+    ax.set_ylabel(tr(lang, "nats", "nats"))
+    ax.set_title(tr(lang, "log p(x) = ELBO + KL(q‖p(z|x)) para cada q", "log p(x) = ELBO + KL(q‖p(z|x)) for each q"))
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_elbo_gap_path(paths: dict, log_px: float, ax=None, lang: str = "pt", floor_gap: float | None = None):
+    r"""The ELBO along optimization paths of q, under the line :math:`\log p(x)`.
+
+    The shaded band between a path and :math:`\log p(x)` is the gap
+    :math:`\mathrm{KL}(q_t\|p(z|x))` at each step (book equation ``eq-elbo-gap``).
+
+    Parameters
+    ----------
+    paths : dict {"full" | "diagonal": array [steps + 1]}
+        ELBO after each step for each variational family (e.g. :func:`fit_gaussian_q`).
+    log_px : float
+        :math:`\log p(x)`, nats.
+    floor_gap : float, optional
+        The smallest gap the diagonal family can reach; drawn as a dotted line at
+        :math:`\log p(x) - ` ``floor_gap``.
+    """
+    log_px = float(_as_array("log_px", log_px))
+    names = {"full": tr(lang, "covariância completa", "full covariance"),
+             "diagonal": tr(lang, "covariância diagonal", "diagonal covariance")}
+    colors = {"full": COLORS["q"], "diagonal": COLORS["q_alt"]}
+    ax = get_ax(ax, figsize=(7, 4))
+    for family, values in paths.items():
+        if family not in FAMILIES:
+            raise ValueError(f"paths: expected keys among {FAMILIES}, got {family!r}")
+        values = _as_array(f"paths[{family!r}]", values).reshape(-1)
+        steps = np.arange(values.size)
+        ax.plot(steps, values, color=colors[family], lw=2, label=f"ELBO, {names[family]}")
+        ax.fill_between(steps, values, log_px, color=colors[family], alpha=0.15)
+    ax.axhline(log_px, color=COLORS["posterior"], ls="--", lw=1.5, label=r"$\log p(x)$")
+    if floor_gap is not None:
+        ax.axhline(log_px - float(floor_gap), color=COLORS["q_alt"], ls=":", lw=1.5,
+                   label=tr(lang, "ótimo da família diagonal", "optimum of the diagonal family"))
+    ax.set_xlabel(tr(lang, "passo de otimização de q", "optimization step of q"))
+    ax.set_ylabel(tr(lang, "nats", "nats"))
+    ax.set_title(tr(lang, "A lacuna (área sombreada) é KL(q‖p(z|x))", "The gap (shaded) is KL(q‖p(z|x))"))
+    ax.legend(loc="lower right", fontsize=8)
+    return ax
+
+
+def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"):
+    r"""Variance of gradient estimators of the ELBO against the number of samples L (log–log).
+
+    Parameters
+    ----------
+    n_samples : array [m]
+        Numbers of samples L per estimate.
+    variances : dict {"reparam" | "score" | "score_baseline": array [m]}
+        Total variance (trace of the covariance) of each estimator at each L.
+    """
+    n = _as_array("n_samples", n_samples).reshape(-1)
+    names = {"reparam": tr(lang, "reparametrização", "reparameterization"),
+             "score": tr(lang, "função escore", "score function"),
+             "score_baseline": tr(lang, "função escore + baseline", "score function + baseline")}
+    colors = {"reparam": COLORS["q"], "score": COLORS["data"], "score_baseline": COLORS["q_alt"]}
+    ax = get_ax(ax, figsize=(6, 4))
+    for key, values in variances.items():
+        if key not in ESTIMATORS:
+            raise ValueError(f"variances: expected keys among {ESTIMATORS}, got {key!r}")
+        values = _as_array(f"variances[{key!r}]", values).reshape(-1)
+        if values.size != n.size:
+            raise ValueError(f"variances[{key!r}]: expected {n.size} values (one per L), got {values.size}")
+        ax.loglog(n, values, "o-", color=colors[key], label=names[key])
+    ax.set_xlabel(tr(lang, "amostras por estimativa, L", "samples per estimate, L"))
+    ax.set_ylabel(tr(lang, "variância do gradiente", "gradient variance"))
+    ax.set_title(tr(lang, "Variância ∝ 1/L; a constante é o que muda", "Variance ∝ 1/L; the constant is what differs"))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def digit_montage(images, ncols: int = 10, side: int = 8) -> np.ndarray:
+    """Tile images [n, side*side] into one array [rows*side, ncols*side] (blank cells are NaN)."""
+    images = _as_array("images", images)
+    ncols = check_integer("ncols", ncols)
+    side = check_integer("side", side)
+    if images.ndim != 2 or images.shape[1] != side * side:
+        raise ValueError(f"images: expected shape [n, {side * side}], got {images.shape}")
+    n = images.shape[0]
+    rows = -(-n // ncols)
+    tiles = np.full((rows * ncols, side, side), np.nan)
+    tiles[:n] = images.reshape(n, side, side)
+    return tiles.reshape(rows, ncols, side, side).transpose(0, 2, 1, 3).reshape(rows * side, ncols * side)
+
+
+def plot_digits(images, kind: str = "data", ax=None, lang: str = "pt", ncols: int = 10, vmax: float = 16.0):
+    """A grid of 8×8 Digits images [n, 64] (values 0..``vmax``), titled by ``kind``.
+
+    ``kind`` is one of ``"data"``, ``"reconstruction"``, ``"sample"``, ``"mean"``.
+    """
+    titles = {"data": tr(lang, "dados", "data"),
+              "reconstruction": tr(lang, "reconstruções", "reconstructions"),
+              "sample": tr(lang, "amostras do modelo", "samples from the model"),
+              "mean": tr(lang, "médias de p(x|z), z ~ p(z)", "means of p(x|z), z ~ p(z)")}
+    if kind not in titles:
+        raise ValueError(f"kind: expected one of {tuple(titles)}, got {kind!r}")
+    montage = digit_montage(images, ncols=ncols)
+    ax = get_ax(ax, figsize=(ncols * 0.6, montage.shape[0] / 8 * 0.6 + 0.4))
+    ax.imshow(montage, cmap="gray_r", vmin=0.0, vmax=vmax, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(titles[kind])
+    return ax
