@@ -85,6 +85,14 @@ def toc_files(toc: dict) -> list[str]:
     return files
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when inside it (shorter notices)."""
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def filter_toc(toc: dict, book: Path, notice=print) -> dict:
     """Drop the chapters that are missing in either language, printing a notice for each."""
     out = copy.deepcopy(toc)
@@ -94,7 +102,7 @@ def filter_toc(toc: dict, book: Path, notice=print) -> dict:
         for entry in part.get("chapters", []):
             missing = missing_languages(book, entry["file"]) if "file" in entry else []
             if missing:
-                where = ", ".join(f"book/{lang}/{entry['file']}.ipynb|md" for lang in missing)
+                where = ", ".join(f"{_shown(book / lang / entry['file'])}.ipynb|md" for lang in missing)
                 notice(f"[build_book] skipped {entry['file']}: missing {where}")
             else:
                 kept.append(entry)
@@ -106,11 +114,38 @@ def filter_toc(toc: dict, book: Path, notice=print) -> dict:
 
 
 # --------------------------------------------------------------------------- one language
+def _drop_thebe() -> None:
+    """Remove sphinx-thebe from Jupyter Book's default extensions.
+
+    Live code on the page is not used (launch buttons open Colab/Binder instead), and
+    sphinx-thebe 0.3.1 under Sphinx 7.4 declares `const THEBE_JS_URL` twice in every page
+    (a JavaScript SyntaxError) and points at a CDN.
+    """
+    import jupyter_book.config as jb_config
+
+    default = jb_config.get_default_sphinx_config
+    if getattr(default, "without_thebe", False):
+        return
+
+    def without_thebe():
+        config = default()
+        config["extensions"] = [ext for ext in config["extensions"] if ext != "sphinx_thebe"]
+        return config
+
+    without_thebe.without_thebe = True
+    jb_config.get_default_sphinx_config = without_thebe
+
+
 def build_language(lang: str, book: Path, out: Path, quiet: bool = False) -> int:
     """Build one language into ``out/html/<lang>``; returns the Sphinx status (0 = clean)."""
+    import myst_nb.sphinx_ext
     from jupyter_book.sphinx import build_sphinx
 
     sys.path.insert(0, str(ROOT / "scripts"))  # the local extension sphinx_twins
+    # myst-nb writes the notebooks' extracted outputs to <outdir>/../jupyter_execute, which for
+    # us is the published html/ folder shared by both languages: keep them per language, outside.
+    myst_nb.sphinx_ext.OUTPUT_FOLDER = f"../.jupyter_execute/{lang}"
+    _drop_thebe()
     config_name, toc_name = CONFIGS[lang]
     work = out / ".config" / lang
     work.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,140 @@
+"""Shared fixtures of the test suite: the built site, a local web server, headless Chromium,
+the chapter slugs, and a per-notebook time report for the nbval run.
+
+Environment variables (all optional):
+
+- ``BOOK_DIR``: the book source folder the site/parity/Colab tests look at (default ``book``);
+  point it at a throwaway copy to try the pipeline on test notebooks.
+- ``SITE_OUT``: build folder of the site tests (default ``_build``; the site is in SITE_OUT/html,
+  screenshots go to SITE_OUT/screenshot-<lang>.png).
+- ``SITE_NO_BUILD=1``: reuse the site already in SITE_OUT/html instead of rebuilding it
+  (quick iteration on the browser tests; the build-time test is then skipped).
+- ``CHROMIUM``: the browser binary (default Debian's ``/usr/bin/chromium``; never downloaded).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_book  # noqa: E402  (scripts/build_book.py)
+import translation  # noqa: E402  (scripts/translation.py)
+
+BOOK_DIR = Path(os.environ.get("BOOK_DIR", ROOT / "book")).resolve()
+SITE_OUT = Path(os.environ.get("SITE_OUT", ROOT / "_build")).resolve()
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+NOTEBOOK_BUDGET_S = 30.0  # DESIGN.md: a notebook runs in at most 30 s on 2 CPU cores
+BUILD: dict[str, float] = {}  # filled by the site_dir fixture: {"seconds": wall time of the build}
+
+
+# --------------------------------------------------------------------------- what exists
+def site_pages(book: Path = BOOK_DIR) -> list[tuple[str, str]]:
+    """(lang, page) of every page the site build publishes: the toc minus skipped chapters."""
+    import yaml
+
+    pages = []
+    for lang in build_book.LANGS:
+        toc = yaml.safe_load((ROOT / build_book.CONFIGS[lang][1]).read_text(encoding="utf-8"))
+        kept = build_book.filter_toc(toc, book, notice=lambda _msg: None)
+        pages += [(lang, name) for name in build_book.toc_files(kept)]
+    return pages
+
+
+def pytest_generate_tests(metafunc):
+    if "site_page" in metafunc.fixturenames:
+        pages = site_pages()
+        metafunc.parametrize("site_page", pages, ids=[f"{lang}/{name}" for lang, name in pages])
+    if "twin_slug" in metafunc.fixturenames:
+        slugs = translation.twin_slugs(BOOK_DIR)
+        metafunc.parametrize("twin_slug", slugs)
+    if "notebook_path" in metafunc.fixturenames:
+        paths = sorted(BOOK_DIR.glob("*/*.ipynb"))
+        metafunc.parametrize("notebook_path", paths, ids=[p.relative_to(BOOK_DIR).as_posix() for p in paths])
+
+
+# --------------------------------------------------------------------------- the built site
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    """Builds both languages from scratch (scripts/build_book.py --clean, warnings are errors)."""
+    if os.environ.get("SITE_NO_BUILD") == "1" and (SITE_OUT / "html" / "index.html").is_file():
+        return SITE_OUT / "html"
+    cmd = [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--book", str(BOOK_DIR),
+           "--out", str(SITE_OUT), "--clean", "--quiet"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        pytest.fail(f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}",
+                    pytrace=False)
+    BUILD["seconds"] = seconds
+    return SITE_OUT / "html"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir):
+    """The built site served on 127.0.0.1 (a real web server, as readers get it)."""
+    handler = functools.partial(_QuietHandler, directory=str(site_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright (no browser download, ever)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"no browser at {CHROMIUM}: `make test` installs Debian's chromium "
+                    "(apt-get install chromium), or set CHROMIUM=/path/to/chromium", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+# --------------------------------------------------------------------------- notebook times
+def notebook_seconds(stats: dict) -> dict[str, float]:
+    """Time per notebook: the nbval reports (setup + call + teardown of every cell) added up."""
+    seconds: dict[str, float] = defaultdict(float)
+    for reports in stats.values():
+        for report in reports:
+            nodeid = getattr(report, "nodeid", "")
+            path = nodeid.split("::", 1)[0]
+            if path.endswith(".ipynb") and hasattr(report, "duration"):
+                seconds[path] += report.duration
+    return seconds
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Reports each notebook's time (kernel start + every cell) after an nbval run."""
+    seconds = notebook_seconds(terminalreporter.stats)
+    if not seconds:
+        return
+    terminalreporter.section("notebook times (nbval: kernel start + every cell)")
+    for path, total in sorted(seconds.items(), key=lambda kv: -kv[1]):
+        flag = f"  OVER the {NOTEBOOK_BUDGET_S:.0f} s budget" if total > NOTEBOOK_BUDGET_S else ""
+        terminalreporter.write_line(f"{total:7.1f} s  {path}{flag}")

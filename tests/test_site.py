@@ -1,0 +1,253 @@
+"""The built site in a real browser (Debian's headless Chromium driven by Playwright).
+
+For every page of both languages: math is typeset by the MathJax the site serves itself (no
+raw TeX left, no MathJax error), every image loads, every internal link and the twin link
+resolve (target file and #anchor), exercise solutions toggle, nothing is fetched from
+outside the site, and no JavaScript error is logged. One screenshot per language goes to
+SITE_OUT/screenshot-<lang>.png. The `site_dir` fixture (tests/conftest.py) builds the site.
+"""
+from __future__ import annotations
+
+import re
+import time
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+
+import build_book
+from conftest import BOOK_DIR, BUILD, SITE_OUT, site_pages
+
+BUILD_BUDGET_S = 60.0
+MATHJAX_TIMEOUT_MS = 20_000
+
+# Raw TeX a reader must never see: delimiters or a TeX command between $ signs.
+RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$|\\begin\{")
+
+JS_MATH_REPORT = """() => {
+  const math = [...document.querySelectorAll('.math')];
+  const untypeset = math.filter(el => !el.querySelector('mjx-container'))
+                        .map(el => el.textContent.trim().slice(0, 80));
+  const errors = [...document.querySelectorAll('mjx-merror')]
+                        .map(el => (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 120));
+  const article = (document.querySelector('article') || document.body).cloneNode(true);
+  article.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(el => el.remove());
+  return {count: math.length, untypeset, errors, text: article.textContent};
+}"""
+
+JS_IMAGES = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+  return imgs.map(img => ({src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
+}"""
+
+
+@lru_cache(maxsize=None)
+def anchors_of(path: Path) -> frozenset[str]:
+    """Every id/name an #anchor can point to in a built HTML file."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return frozenset(re.findall(r'\s(?:id|name)="([^"]+)"', text))
+
+
+def local_target(url: str, site_url: str, site_dir: Path) -> tuple[Path, str]:
+    """The file (and fragment) a same-site URL points to."""
+    parts = urlsplit(url)
+    rel = unquote(parts.path)[len(urlsplit(site_url).path):]
+    path = site_dir / rel
+    if rel == "" or rel.endswith("/"):
+        path = path / "index.html"
+    return path, unquote(parts.fragment)
+
+
+def broken_links(hrefs: list[str], site_url: str, site_dir: Path) -> list[str]:
+    bad = []
+    for href in sorted(set(hrefs)):
+        if not href.startswith(site_url):
+            continue  # external (launch buttons, repository, citations' URLs): not fetched here
+        path, fragment = local_target(href, site_url, site_dir)
+        if not path.is_file():
+            bad.append(f"{href} -> missing {path.relative_to(site_dir)}")
+        elif fragment and path.suffix == ".html" and fragment not in anchors_of(path):
+            bad.append(f"{href} -> no #{fragment} in {path.relative_to(site_dir)}")
+    return bad
+
+
+class PageProbe:
+    """Opens one page, recording JS errors, failed requests and off-site requests."""
+
+    def __init__(self, browser, site_url: str):
+        self.site_url = site_url
+        self.js_errors: list[str] = []
+        self.failed: list[str] = []
+        self.offsite: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.on("pageerror", lambda exc: self.js_errors.append(f"pageerror: {exc}"))
+        self.page.on("console", self._console)
+        self.page.on("requestfailed", lambda req: self.failed.append(f"{req.url} ({req.failure})"))
+        self.page.on("response", lambda r: self.failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+        self.page.route(lambda url: not url.startswith(site_url), self._block)
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.js_errors.append(f"console: {msg.text}")
+
+    def _block(self, route):
+        self.offsite.append(route.request.url)
+        route.abort()
+
+    def open(self, url: str):
+        self.page.goto(url, wait_until="load")
+        has_mathjax = self.page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
+        if has_mathjax:
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                        timeout=MATHJAX_TIMEOUT_MS)
+            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        return self.page
+
+    def close(self):
+        self.page.close()
+
+
+@pytest.fixture
+def probe(browser, site_url):
+    probes = []
+
+    def open_page(rel: str):
+        p = PageProbe(browser, site_url)
+        probes.append(p)
+        p.open(site_url + rel)
+        return p
+
+    yield open_page
+    for p in probes:
+        p.close()
+
+
+# --------------------------------------------------------------------------- the build
+def test_build_is_fast_and_complete(site_dir):
+    """Both languages from stored outputs in <= 60 s; the landing page and both roots exist."""
+    seconds = BUILD.get("seconds")
+    assert (site_dir / "index.html").is_file()
+    for lang in build_book.LANGS:
+        assert (site_dir / lang / "index.html").is_file()
+        assert (site_dir / lang / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax not served locally"
+        assert not (site_dir / "jupyter_execute").exists(), "myst-nb scratch files leaked into the site"
+    if seconds is None:
+        pytest.skip("SITE_NO_BUILD=1: the build was not timed")
+    assert seconds <= BUILD_BUDGET_S, f"building both languages took {seconds:.1f} s (> 60 s)"
+
+
+def test_mathjax_is_local(site_dir):
+    """Every page that has math loads MathJax from its own _static folder, never a CDN."""
+    for lang in build_book.LANGS:
+        for page in (site_dir / lang).glob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            srcs = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', html, flags=re.I)
+            assert all(src.startswith("_static/mathjax/") for src in srcs), (page.name, srcs)
+            if 'class="math' in html:
+                assert srcs, f"{lang}/{page.name} has math but loads no MathJax"
+
+
+def test_html_language(site_dir):
+    """Each build is its own Sphinx build with its own language."""
+    expected = {"pt": 'lang="pt-BR"', "en": 'lang="en"'}
+    for lang, attribute in expected.items():
+        html = (site_dir / lang / "index.html").read_text(encoding="utf-8")
+        assert f"<html {attribute}" in html, f"{lang}/index.html is not marked {attribute}"
+        assert (site_dir / lang / "searchindex.js").is_file()
+
+
+@pytest.mark.parametrize("lang", build_book.LANGS)
+def test_launch_buttons_use_the_repository_setting(site_dir, lang):
+    """Colab, Binder, repository and download buttons point at repository.url of _config.yml."""
+    config = build_book.load_config(lang)
+    url = config["repository"]["url"].rstrip("/")
+    owner_repo = urlsplit(url).path.strip("/")
+    branch, book_path = config["repository"]["branch"], config["repository"]["path_to_book"]
+    notebooks = [name for l, name in site_pages() if l == lang and (BOOK_DIR / lang / f"{name}.ipynb").is_file()]
+    if not notebooks:
+        pytest.skip("no chapter notebook published yet")
+    for name in notebooks:
+        html = (site_dir / lang / f"{name}.html").read_text(encoding="utf-8")
+        colab = f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{book_path}/{name}.ipynb"
+        binder = f"https://mybinder.org/v2/gh/{owner_repo}/{branch}?urlpath=lab/tree/{book_path}/{name}.ipynb"
+        assert colab in html, f"{lang}/{name}: no Colab button to {colab}"
+        assert binder in html, f"{lang}/{name}: no Binder button to {binder}"
+        assert f'href="{url}"' in html, f"{lang}/{name}: no repository button to {url}"
+        assert f'href="_sources/{name}.ipynb"' in html, f"{lang}/{name}: no .ipynb download"
+        assert (site_dir / lang / "_sources" / f"{name}.ipynb").is_file()
+
+
+# --------------------------------------------------------------------------- every page
+def test_page(site_page, probe, site_dir, site_url):
+    """Math typeset, images loaded, links and twin link resolve, solutions toggle, no JS error."""
+    lang, name = site_page
+    p = probe(f"{lang}/{name}.html")
+    page = p.page
+
+    math = page.evaluate(JS_MATH_REPORT)
+    assert not math["untypeset"], f"math left untypeset: {math['untypeset'][:5]}"
+    assert not math["errors"], f"MathJax errors: {math['errors'][:5]}"
+    raw = sorted(set(m.group(0) for m in RAW_TEX.finditer(math["text"])))
+    assert not raw, f"raw TeX in the text: {raw[:5]}"
+
+    images = page.evaluate(JS_IMAGES)
+    assert all(img["ok"] for img in images), f"images that did not load: {[i['src'] for i in images if not i['ok']]}"
+
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+    bad = broken_links(hrefs, site_url, site_dir)
+    assert not bad, "broken links:\n" + "\n".join(bad)
+
+    twins = page.eval_on_selector_all("a.twin-link", "els => els.map(a => a.href)")
+    other = [l for l in build_book.LANGS if l != lang]
+    assert twins == [f"{site_url}{o}/{name}.html" for o in other], f"twin links: {twins}"
+    for twin in twins:
+        path, _ = local_target(twin, site_url, site_dir)
+        assert path.is_file(), f"twin page missing: {path}"
+        assert f'href="../{lang}/{name}.html"' in path.read_text(encoding="utf-8"), "the twin does not link back"
+
+    check_solutions_toggle(page)
+    assert not p.offsite, f"requests outside the site: {p.offsite[:5]}"
+    assert not p.failed, f"failed requests: {p.failed[:5]}"
+    assert not p.js_errors, f"JavaScript errors: {p.js_errors[:5]}"
+
+
+def check_solutions_toggle(page):
+    """Each exercise solution starts hidden and opens / closes on a click (sphinx-togglebutton)."""
+    solutions = page.locator("div.solution")
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        body = solution.locator("section").first
+        button = solution.locator("button.toggle-button").first
+        solution.scroll_into_view_if_needed()
+        assert button.count() == 1, f"solution {i} has no toggle button"
+        assert not body.is_visible(), f"solution {i} is shown before the reader asks"
+        button.click()
+        body.wait_for(state="visible", timeout=5000)
+        button.click()
+        body.wait_for(state="hidden", timeout=5000)
+
+
+def test_landing_page(probe, site_dir, site_url):
+    """The landing page loads without errors and leads to both books."""
+    p = probe("index.html")
+    hrefs = p.page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+    for lang in build_book.LANGS:
+        assert f"{site_url}{lang}/index.html" in hrefs, f"the landing page does not link to {lang}/index.html"
+    bad = broken_links(hrefs, site_url, site_dir)
+    assert not bad, "broken links:\n" + "\n".join(bad)
+    assert not p.js_errors and not p.failed and not p.offsite
+
+
+@pytest.mark.parametrize("lang", build_book.LANGS)
+def test_screenshot(probe, lang):
+    """Saves SITE_OUT/screenshot-<lang>.png of the first chapter (the root page if none yet)."""
+    names = [name for l, name in site_pages() if l == lang]
+    name = names[1] if len(names) > 1 else names[0]
+    p = probe(f"{lang}/{name}.html")
+    target = SITE_OUT / f"screenshot-{lang}.png"
+    p.page.screenshot(path=str(target))
+    assert target.stat().st_size > 10_000
