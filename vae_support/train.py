@@ -1,0 +1,501 @@
+r"""Training: :func:`fit` with a :class:`TrainConfig`, a per-epoch :class:`History`, safe checkpoints.
+
+Objectives (``TrainConfig.objective``), each maximized in expectation over mini-batches:
+
+* ``"elbo"`` — the β-weighted ELBO with reparameterized samples and the closed-form KL when one
+  exists (book equations ``eq-elbo-decomposition``, ``eq-beta-elbo``), with optional KL warm-up
+  (β ramps linearly from 0 over ``warmup_epochs``; Bowman et al., 2016; Sønderby et al., 2016)
+  and free bits (each latent coordinate's batch-averaged KL is floored at ``free_bits`` nats;
+  Kingma et al., 2016);
+* ``"iwae"`` — the importance-weighted bound :math:`\mathcal L_K` (``eq-iwae``) with K = ``k``;
+* ``"vimco"`` — :math:`\mathcal L_K` with the VIMCO score-function estimator, for models whose
+  latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`).
+
+Safety: inputs are checked once before training; a non-finite loss or gradient stops training
+with :class:`NonFiniteLossError` naming the epoch and step, *before* the optimizer step, so the
+model keeps its last good weights. Checkpoints hold only tensors and plain Python values and
+load with ``torch.load(weights_only=True)``.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from . import bounds, gradients
+from ._checks import check_integer, check_nonnegative_scalar
+from .models import ForwardPass, LatentVariableModel, kl_per_dimension
+from .seeding import set_seed
+
+OBJECTIVES = ("elbo", "iwae", "vimco")
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD,
+              "rmsprop": torch.optim.RMSprop}
+ACTIVE_UNIT_THRESHOLD = 1e-2
+"""A latent coordinate is active when :math:`\\operatorname{Cov}_x(\\mathbb E_q[z_j]) > 0.01` (Burda et al., 2016)."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training produced a NaN/inf loss or gradient; ``.epoch`` and ``.step`` say where, ``.history`` what came before."""
+
+    def __init__(self, message: str, epoch: int, step: int, history: "History"):
+        super().__init__(message)
+        self.epoch, self.step, self.history = epoch, step, history
+
+
+@dataclass
+class TrainConfig:
+    """Everything :func:`fit` needs to know; plain values only, so it is saved in checkpoints.
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of passes over the training set.
+    batch_size : int
+        Images per optimizer step (the last batch of an epoch may be smaller).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}
+    lr : float
+        Learning rate.
+    weight_decay : float
+        L2 penalty (decoupled for ``adamw``).
+    lr_decay : float
+        Learning-rate multiplier applied after each epoch (1 = constant).
+    seed : int
+        Seeds Python, NumPy and torch at the start of training (mini-batch order and samples).
+    objective : {"elbo", "iwae", "vimco"}
+    k : int
+        Samples per data point: ELBO averaged over k draws, or K of the IWAE / VIMCO bound.
+    beta : float
+        Weight of the KL term (``"elbo"`` only; 1 = the ELBO).
+    warmup_epochs : int
+        KL warm-up: β grows linearly from β/warmup_epochs to β over these epochs (0 = off).
+    free_bits : float
+        Floor, in nats, of each latent coordinate's batch-averaged KL (0 = off).
+    patience : int or None
+        Early stopping: stop after this many epochs without a better validation ELBO (needs
+        ``val``); the best weights are restored at the end. ``None`` = off.
+    grad_clip : float or None
+        Clip the gradient's global norm to this value.
+    eval_k : int
+        Samples per point for the validation ELBO.
+    device : str or None
+        Where to train (``"cpu"``, ``"cuda"``); ``None`` = where the model already is.
+    progress : bool
+        Show a ``tqdm.auto`` progress bar.
+    checkpoint : str or None
+        File to save (weights, optimizer, config, history) after every epoch.
+    """
+
+    epochs: int = 100
+    batch_size: int = 100
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_decay: float = 1.0
+    seed: int = 0
+    objective: str = "elbo"
+    k: int = 1
+    beta: float = 1.0
+    warmup_epochs: int = 0
+    free_bits: float = 0.0
+    patience: int | None = None
+    grad_clip: float | None = None
+    eval_k: int = 1
+    device: str | None = None
+    progress: bool = True
+    checkpoint: str | None = None
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "TrainConfig":
+        """Raise ``ValueError`` naming the first invalid field."""
+        for name in ("epochs", "batch_size", "k", "eval_k"):
+            setattr(self, name, check_integer(name, getattr(self, name)))
+        self.warmup_epochs = check_integer("warmup_epochs", self.warmup_epochs, minimum=0)
+        self.seed = check_integer("seed", self.seed, minimum=0)
+        for name in ("lr", "weight_decay", "beta", "free_bits", "lr_decay"):
+            setattr(self, name, check_nonnegative_scalar(name, getattr(self, name)))
+        if self.lr <= 0:
+            raise ValueError(f"lr: expected a positive learning rate, got {self.lr!r}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay: expected a number in (0, 1], got {self.lr_decay!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {sorted(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective: expected one of {list(OBJECTIVES)}, got {self.objective!r}")
+        if self.objective == "vimco" and self.k < 2:
+            raise ValueError(f"k: the vimco objective needs k >= 2, got {self.k}")
+        if self.objective != "elbo" and (self.beta != 1 or self.warmup_epochs or self.free_bits):
+            raise ValueError(f"objective: beta, warmup_epochs and free_bits apply to 'elbo' only, not {self.objective!r}")
+        if self.patience is not None:
+            self.patience = check_integer("patience", self.patience)
+        if self.grad_clip is not None and not float(self.grad_clip) > 0:
+            raise ValueError(f"grad_clip: expected a positive number or None, got {self.grad_clip!r}")
+        if self.device is not None and not isinstance(self.device, str):
+            raise ValueError(f"device: expected a string such as 'cpu' or 'cuda', or None, got {self.device!r}")
+        return self
+
+
+@dataclass
+class History:
+    """Per-epoch records of :func:`fit` (one list entry per epoch; nats per image).
+
+    ``train_*`` are averages over the epoch's mini-batches (computed during the steps, at the
+    weights of each step); ``val_*`` are evaluated at the end of the epoch. ``*_kl_per_dim``
+    holds one list of z_dim values per epoch (empty lists when the prior does not factorize);
+    ``*_active_units`` counts coordinates with :math:`\\operatorname{Cov}_x(\\mathbb E_q[z_j]) > 0.01`.
+    ``train_objective`` is the value of the maximized objective (β-ELBO, IWAE bound).
+    """
+
+    epoch: list = field(default_factory=list)
+    train_elbo: list = field(default_factory=list)
+    train_reconstruction: list = field(default_factory=list)
+    train_kl: list = field(default_factory=list)
+    train_kl_per_dim: list = field(default_factory=list)
+    train_active_units: list = field(default_factory=list)
+    train_objective: list = field(default_factory=list)
+    val_elbo: list = field(default_factory=list)
+    val_reconstruction: list = field(default_factory=list)
+    val_kl: list = field(default_factory=list)
+    val_kl_per_dim: list = field(default_factory=list)
+    val_active_units: list = field(default_factory=list)
+    beta: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict of lists (safe for ``torch.save`` / ``weights_only`` loading and JSON)."""
+        return dataclasses.asdict(self)
+
+    @property
+    def n_epochs(self) -> int:
+        """Epochs run so far."""
+        return len(self.epoch)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Averages over a data set (nats per image) of one model evaluation; see :func:`evaluate`."""
+
+    elbo: float
+    reconstruction: float
+    kl: float
+    kl_per_dim: list
+    active_units: int
+
+
+def active_units(q_means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
+    r"""Number of active latent coordinates, :math:`\#\{j : \operatorname{Cov}_x(\mathbb E_q[z_j|x]) > \text{threshold}\}`.
+
+    (Burda et al., 2016.) An inactive coordinate's posterior mean ignores x: the coordinate
+    carries no information, the signature of posterior collapse.
+
+    Parameters
+    ----------
+    q_means : Tensor [n, z_dim]
+        :math:`\mathbb E_q[z|x_i]` for n ≥ 2 data points.
+    threshold : float
+
+    Returns
+    -------
+    int
+    """
+    if q_means.dim() != 2 or q_means.shape[0] < 2:
+        raise ValueError(f"q_means: expected shape [n >= 2, z_dim], got {tuple(q_means.shape)}")
+    return int((q_means.var(0) > threshold).sum())
+
+
+class _Accumulator:
+    """Sums per-point ELBO terms over an epoch; ``mean()`` gives the per-image averages."""
+
+    def __init__(self):
+        self.n = 0
+        self.sums = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "objective": 0.0}
+        self.kl_dims = None
+        self.means: list[torch.Tensor] = []
+
+    @torch.no_grad()
+    def add(self, terms: bounds.ElboTerms, kl_dims: torch.Tensor | None, q_mean: torch.Tensor, objective=None):
+        self.n += terms.elbo.shape[0]
+        for name in ("elbo", "reconstruction", "kl"):
+            self.sums[name] += float(getattr(terms, name).sum())
+        if objective is not None:
+            self.sums["objective"] += float(objective.sum())
+        if kl_dims is not None:
+            s = kl_dims.sum(0)
+            self.kl_dims = s if self.kl_dims is None else self.kl_dims + s
+        self.means.append(q_mean.detach())
+
+    def result(self) -> Evaluation:
+        kl_dims = [] if self.kl_dims is None else (self.kl_dims / self.n).tolist()
+        means = torch.cat(self.means)
+        units = active_units(means) if len(means) > 1 else 0
+        return Evaluation(self.sums["elbo"] / self.n, self.sums["reconstruction"] / self.n, self.sums["kl"] / self.n,
+                          kl_dims, units)
+
+
+def _terms(f: ForwardPass) -> tuple[bounds.ElboTerms, torch.Tensor | None]:
+    return bounds.elbo_terms(f.log_px_z, f.q, f.prior, f.z), kl_per_dimension(f.q, f.prior)
+
+
+@torch.no_grad()
+def evaluate(model: LatentVariableModel, x, k: int = 1, batch_size: int = 1000) -> Evaluation:
+    """ELBO, reconstruction, KL (total and per coordinate) and active units of ``model`` on ``x``.
+
+    Averages over the data points (nats per image) of :meth:`~vae_support.models.VAE.elbo_terms`
+    with ``k`` draws each; active units use every point's :math:`\\mathbb E_q[z|x]`.
+
+    Parameters
+    ----------
+    model : VAE or DiscreteVAE
+    x : Tensor [n, x_dim] or Split
+    k : int
+    batch_size : int
+        Points per forward pass (memory only; the result does not depend on it).
+    """
+    x = model.check_x(_as_x("x", x).to(model.device))
+    k = check_integer("k", k)
+    batch_size = check_integer("batch_size", batch_size)
+    was_training = model.training
+    model.eval()
+    acc = _Accumulator()
+    for xb in x.split(batch_size):
+        f = model.forward_pass(xb, k, check=False)
+        terms, kl_dims = _terms(f)
+        acc.add(terms, kl_dims, f.q.mean)
+    model.train(was_training)
+    return acc.result()
+
+
+def _as_x(name: str, data) -> torch.Tensor:
+    x = getattr(data, "x", data)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor [n, x_dim] or a data.Split, got {type(data).__name__}")
+    return x
+
+
+def _beta_at(config: TrainConfig, epoch: int) -> float:
+    """KL weight of ``epoch`` (1-based): linear warm-up to ``config.beta`` over ``warmup_epochs``."""
+    if config.warmup_epochs == 0:
+        return config.beta
+    return config.beta * min(1.0, epoch / config.warmup_epochs)
+
+
+def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, beta: float, acc: _Accumulator):
+    """Mean over the batch of the negative objective; records the batch's ELBO terms in ``acc``."""
+    reparam = config.objective != "vimco"
+    f = model.forward_pass(xb, config.k, check=False, reparameterize=reparam)
+    terms, kl_dims = _terms(f)
+    if config.objective == "elbo":
+        kl = terms.kl
+        if config.free_bits > 0:
+            if kl_dims is None:
+                raise ValueError("free_bits: needs a prior that factorizes over latent coordinates (prior='standard')")
+            kl = kl_dims.mean(0).clamp(min=config.free_bits).sum().expand_as(kl)
+        objective = terms.reconstruction - beta * kl
+    else:
+        log_w = bounds.log_weights(f.log_px_z, f.log_pz, f.log_qz_x)
+        objective = gradients.iwae_surrogate(log_w) if reparam else gradients.vimco_surrogate(log_w, f.log_qz_x)
+    acc.add(terms, kl_dims, f.q.mean, objective)
+    return -objective.mean()
+
+
+def _checkpoint_payload(model, optimizer, config, history, epoch, best_state, best_val, bad_epochs) -> dict:
+    return {
+        "model_class": type(model).__name__,
+        "model_kwargs": dict(model.hparams),
+        "model_state": model.state_dict(),
+        "optimizer_state": optimizer.state_dict(),
+        "config": dataclasses.asdict(config),
+        "history": history.as_dict(),
+        "epoch": epoch,
+        "best_state": best_state,
+        "best_val": best_val,
+        "bad_epochs": bad_epochs,
+        "rng_state": torch.get_rng_state(),
+    }
+
+
+def save_checkpoint(path, model: LatentVariableModel, optimizer=None, config: TrainConfig | None = None,
+                    history: History | None = None, epoch: int = 0) -> Path:
+    """Save weights (and optimizer, config, history) to ``path``; loadable with ``weights_only=True``."""
+    config = config or TrainConfig(progress=False)
+    optimizer = optimizer or _make_optimizer(model, config)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(_checkpoint_payload(model, optimizer, config, history or History(), epoch, None, None, 0), path)
+    return path
+
+
+def load_checkpoint(path) -> dict:
+    """Load a checkpoint dict with ``torch.load(weights_only=True)`` (no code is unpickled)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no checkpoint at {path}")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_model(path) -> LatentVariableModel:
+    """Rebuild the model saved in a checkpoint, with its weights."""
+    from . import models
+
+    ckpt = load_checkpoint(path)
+    cls = {"VAE": models.VAE, "DiscreteVAE": models.DiscreteVAE}.get(ckpt["model_class"])
+    if cls is None:
+        raise ValueError(f"path: unknown model class {ckpt['model_class']!r} in the checkpoint")
+    model = cls(**ckpt["model_kwargs"])
+    model.load_state_dict(ckpt["model_state"])
+    return model
+
+
+def _make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
+    return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _grad_is_finite(model, config: TrainConfig) -> bool:
+    max_norm = float("inf") if config.grad_clip is None else float(config.grad_clip)
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
+    return bool(torch.isfinite(norm))
+
+
+def _record(history: History, split: str, ev: Evaluation) -> None:
+    getattr(history, f"{split}_elbo").append(ev.elbo)
+    getattr(history, f"{split}_reconstruction").append(ev.reconstruction)
+    getattr(history, f"{split}_kl").append(ev.kl)
+    getattr(history, f"{split}_kl_per_dim").append(ev.kl_per_dim)
+    getattr(history, f"{split}_active_units").append(ev.active_units)
+
+
+def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None = None, *,
+        resume: str | None = None, **overrides) -> History:
+    r"""Train ``model`` in place by stochastic gradient ascent on ``config.objective``.
+
+    Parameters
+    ----------
+    model : VAE or DiscreteVAE
+    train : Tensor [n, x_dim] or data.Split
+        Training images (checked once against the model's likelihood).
+    val : Tensor [m, x_dim] or data.Split, optional
+        Validation images: evaluated after every epoch (ELBO with ``config.eval_k`` draws);
+        needed for early stopping.
+    config : TrainConfig, optional
+        Defaults to ``TrainConfig()``.
+    resume : str, optional
+        A checkpoint written by a previous ``fit`` (``config.checkpoint``): weights, optimizer,
+        history, random state and early-stopping state are restored and training continues
+        from the next epoch up to ``config.epochs``.
+    **overrides
+        Fields of :class:`TrainConfig` replacing those of ``config``
+        (``fit(model, x, epochs=20, progress=False)``).
+
+    Returns
+    -------
+    History
+        Per-epoch train / validation ELBO, reconstruction, KL, KL per latent coordinate and
+        active units (nats per image).
+
+    Raises
+    ------
+    NonFiniteLossError
+        A NaN/inf loss or gradient: names the epoch and step; the model keeps the weights of
+        the last successful step.
+    """
+    if not isinstance(model, LatentVariableModel):
+        raise TypeError(f"model: expected a vae_support.models model, got {type(model).__name__}")
+    config = dataclasses.replace(config or TrainConfig(), **overrides) if overrides else (config or TrainConfig())
+    config.validate()
+    if config.objective == "vimco" and config.k < 2:
+        raise ValueError(f"k: the vimco objective needs k >= 2, got {config.k}")
+    if config.device is not None:
+        model.to(config.device)
+    x_train = model.check_x(_as_x("train", train).to(model.device), "train")
+    x_val = None if val is None else model.check_x(_as_x("val", val).to(model.device), "val")
+    if config.patience is not None and x_val is None:
+        raise ValueError("patience: early stopping needs validation data (val)")
+    if config.free_bits > 0 and kl_per_dimension(model.encode(x_train[:2]), model.prior_distribution()) is None:
+        raise ValueError("free_bits: needs a prior that factorizes over latent coordinates (prior='standard')")
+
+    optimizer = _make_optimizer(model, config)
+    history = History()
+    start_epoch, best_state, best_val, bad_epochs = 0, None, -float("inf"), 0
+    set_seed(config.seed)
+    if resume is not None:
+        ckpt = load_checkpoint(resume)
+        model.load_state_dict(ckpt["model_state"])
+        optimizer.load_state_dict(ckpt["optimizer_state"])
+        history = History(**ckpt["history"])
+        start_epoch, best_state, bad_epochs = ckpt["epoch"], ckpt["best_state"], ckpt["bad_epochs"]
+        best_val = -float("inf") if ckpt["best_val"] is None else ckpt["best_val"]
+        torch.set_rng_state(ckpt["rng_state"])
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * config.lr_decay ** start_epoch
+
+    model.train()
+    n = x_train.shape[0]
+    bar = tqdm(range(start_epoch + 1, config.epochs + 1), disable=not config.progress, desc="fit", leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        beta = _beta_at(config, epoch)
+        acc = _Accumulator()
+        perm = torch.randperm(n, device=x_train.device)
+        for step, idx in enumerate(perm.split(config.batch_size), start=1):
+            loss = _loss(model, x_train[idx], config, beta, acc)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"non-finite loss ({float(loss)}) at epoch {epoch}, step {step}; the model keeps its last good weights",
+                    epoch, step, history)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if not _grad_is_finite(model, config):
+                optimizer.zero_grad(set_to_none=True)
+                raise NonFiniteLossError(
+                    f"non-finite gradient at epoch {epoch}, step {step}; the model keeps its last good weights",
+                    epoch, step, history)
+            optimizer.step()
+        history.epoch.append(epoch)
+        _record(history, "train", acc.result())
+        history.train_objective.append(acc.sums["objective"] / acc.n)
+        history.beta.append(beta)
+        history.lr.append(optimizer.param_groups[0]["lr"])
+        for group in optimizer.param_groups:
+            group["lr"] *= config.lr_decay
+        if x_val is not None:
+            ev = evaluate(model, x_val, k=config.eval_k)
+            _record(history, "val", ev)
+            if ev.elbo > best_val:
+                best_val, bad_epochs, history.best_epoch = ev.elbo, 0, epoch
+                if config.patience is not None:
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad_epochs += 1
+        history.seconds.append(time.perf_counter() - t0)
+        if config.progress:
+            post = {"train_elbo": f"{history.train_elbo[-1]:.2f}"}
+            if x_val is not None:
+                post["val_elbo"] = f"{history.val_elbo[-1]:.2f}"
+            bar.set_postfix(post)
+        stop = config.patience is not None and bad_epochs >= config.patience
+        history.stopped_early = stop
+        if config.checkpoint is not None:
+            path = Path(config.checkpoint)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(_checkpoint_payload(model, optimizer, config, history, epoch, best_state,
+                                           best_val if best_val > -float("inf") else None, bad_epochs), path)
+        if stop:
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return history
