@@ -19,12 +19,20 @@ $(STAMP): requirements/torch.txt requirements/course.txt pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Both languages from the notebooks' stored outputs, warnings are errors (see scripts/build_book.py --help).
 book: install
 	$(PY) scripts/build_book.py
 
+# The browser tests drive Debian's chromium (never a downloaded browser): installed here when missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 # pytest exits 5 when it collects no test: that is not a failure of the install.
+# The site tests build the site themselves (into _build/), so this target is complete on its own.
 test: install
-	$(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 clean:
 	rm -rf _build
