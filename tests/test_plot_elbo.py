@@ -164,3 +164,13 @@ def test_plot_digits_shows_the_montage_and_translates_the_title():
     assert plot_digits(images, "reconstruction", lang="pt").get_title() == "reconstruções"
     with pytest.raises(ValueError, match="kind"):
         plot_digits(images, "noise")
+
+
+def test_fit_restores_global_torch_settings(correlated):
+    from torch.distributions import Distribution
+
+    model, x = correlated
+    threads, validate = torch.get_num_threads(), Distribution._validate_args
+    fit_gaussian_q(model, x, "full", steps=3)
+    assert torch.get_num_threads() == threads
+    assert Distribution._validate_args == validate
