@@ -182,7 +182,7 @@ class StandardNormalPrior(nn.Module):
         self.register_buffer("scale", torch.ones(self.z_dim))
 
     def forward(self) -> Distribution:
-        """Return :math:`\mathcal N(0, I)`, event ``[z_dim]``."""
+        """Return :math:`\\mathcal N(0, I)`, event ``[z_dim]``."""
         if self.full:
             return full_gaussian(self.loc, torch.diag(self.scale), validate_args=False)
         return diagonal_gaussian(self.loc, self.scale, validate_args=False)

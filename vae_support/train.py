@@ -296,6 +296,8 @@ def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, bet
     """Mean over the batch of the negative objective; records the batch's ELBO terms in ``acc``."""
     reparam = config.objective != "vimco"
     f = model.forward_pass(xb, config.k, check=False, reparameterize=reparam)
+    if not all(bool(torch.isfinite(t).all()) for t in (f.log_px_z, f.log_pz, f.log_qz_x)):
+        return torch.tensor(float("nan"))  # fit's NaN guard reports it
     terms, kl_dims = _terms(f)
     if config.objective == "elbo":
         kl = terms.kl

@@ -1,0 +1,172 @@
+"""vae_support.train: training improves the ELBO, history, checkpoints, resume, NaN guard, bad input."""
+import pytest
+import torch
+
+from vae_support.data import load_digits
+from vae_support.models import VAE, DiscreteVAE
+from vae_support.train import NonFiniteLossError, TrainConfig, active_units, evaluate, fit, load_checkpoint, load_model
+
+FAST = dict(batch_size=100, progress=False)
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: one thread is fastest, and immune to a busy machine's oversubscription."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+
+@pytest.fixture(scope="module")
+def digits():
+    d = load_digits()
+    return d.train.x[:300], d.val.x[:100]
+
+
+def small_vae(seed=0, **kw):
+    torch.manual_seed(seed)
+    kw.setdefault("z_dim", 2)
+    kw.setdefault("hidden", (64,))
+    return VAE(**kw)
+
+
+def test_training_improves_the_validation_elbo_and_fills_the_history(digits):
+    train, val = digits
+    model = small_vae()
+    before = evaluate(model, val, k=5).elbo
+    h = fit(model, train, val, TrainConfig(epochs=6, lr=3e-3, **FAST))
+    after = evaluate(model, val, k=5).elbo
+    assert after > before + 20  # nats per image
+    assert h.epoch == [1, 2, 3, 4, 5, 6] and h.n_epochs == 6
+    for key in ("train_elbo", "train_reconstruction", "train_kl", "train_active_units", "val_elbo", "val_kl",
+                "val_reconstruction", "val_kl_per_dim", "val_active_units", "beta", "seconds"):
+        assert len(h[key]) == 6, key
+    for split in ("train", "val"):
+        for elbo, rec, kl, dims in zip(h[f"{split}_elbo"], h[f"{split}_reconstruction"], h[f"{split}_kl"],
+                                       h[f"{split}_kl_per_dim"]):
+            assert elbo == pytest.approx(rec - kl, abs=1e-3)
+            assert sum(dims) == pytest.approx(kl, rel=1e-4) and len(dims) == 2
+    assert 0 <= h.val_active_units[-1] <= 2
+
+
+def test_iwae_objective_is_above_the_elbo_and_vimco_trains_the_discrete_model(digits):
+    train, val = digits
+    h = fit(small_vae(), train, val, TrainConfig(epochs=2, objective="iwae", k=5, **FAST))
+    assert all(o > e for o, e in zip(h.train_objective, h.train_elbo))
+    torch.manual_seed(0)
+    model = DiscreteVAE(z_dim=8, hidden=(64,))
+    before = evaluate(model, val).elbo
+    fit(model, train, config=TrainConfig(epochs=4, objective="vimco", k=4, lr=3e-3, **FAST))
+    assert evaluate(model, val, k=3).elbo > before + 10
+
+
+def test_warmup_schedule_and_free_bits_floor(digits):
+    train, _ = digits
+    h = fit(small_vae(), train, config=TrainConfig(epochs=4, warmup_epochs=3, beta=0.9, **FAST))
+    assert h.beta == pytest.approx([0.3, 0.6, 0.9, 0.9])
+    # free bits far above every coordinate's KL: the objective is reconstruction − β·z_dim·λ
+    h = fit(small_vae(), train, config=TrainConfig(epochs=1, free_bits=50.0, **FAST))
+    assert h.train_objective[0] == pytest.approx(h.train_reconstruction[0] - 2 * 50.0, rel=1e-5)
+
+
+def test_early_stopping_keeps_the_best_epoch(digits):
+    train, val = digits
+    h = fit(small_vae(), train, val, TrainConfig(epochs=40, lr=1e-7, patience=2, **FAST))
+    assert h.stopped_early and h.n_epochs < 40
+    assert h.best_epoch == h.epoch[max(range(h.n_epochs), key=h.val_elbo.__getitem__)]
+    assert h.n_epochs - h.best_epoch == 2
+
+
+def test_checkpoint_round_trip_and_resume(digits, tmp_path):
+    train, val = digits
+    path = tmp_path / "ckpt.pt"
+    straight = small_vae()
+    h_straight = fit(straight, train, val, TrainConfig(epochs=4, seed=3, **FAST))
+    first = small_vae()
+    fit(first, train, val, TrainConfig(epochs=2, seed=3, checkpoint=str(path), **FAST))
+    raw = torch.load(path, weights_only=True)  # plain tensors and values only
+    assert raw["epoch"] == 2 and raw["config"]["seed"] == 3
+    loaded = load_model(path)
+    torch.manual_seed(0)
+    a = loaded.elbo(val[:5])
+    torch.manual_seed(0)
+    torch.testing.assert_close(a, first.elbo(val[:5]))
+    resumed = small_vae(seed=99)  # weights come from the checkpoint
+    h = fit(resumed, train, val, TrainConfig(epochs=4, seed=3, **FAST), resume=str(path))
+    assert h.epoch == [1, 2, 3, 4]
+    assert h.val_elbo == pytest.approx(h_straight.val_elbo, rel=1e-5)
+    for p, q in zip(resumed.parameters(), straight.parameters()):
+        torch.testing.assert_close(p, q)
+    assert load_checkpoint(path)["epoch"] == 2  # resume without config.checkpoint writes nothing
+    with pytest.raises(FileNotFoundError, match="path: no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_nan_guard_names_epoch_and_step_and_keeps_the_last_good_weights(digits):
+    train, _ = digits
+    model = small_vae()
+    calls = {"n": 0, "snapshot": None}
+
+    def poison(module, inputs, output):
+        calls["n"] += 1
+        if calls["n"] == 5:  # epoch 2, step 2 with 3 steps per epoch
+            calls["snapshot"] = {k: v.clone() for k, v in model.state_dict().items()}
+            return output * float("nan")
+        return output
+
+    model.decoder.register_forward_hook(poison)
+    with pytest.raises(NonFiniteLossError, match="epoch 2, step 2") as err:
+        fit(model, train, config=TrainConfig(epochs=3, **FAST))
+    assert err.value.epoch == 2 and err.value.step == 2 and err.value.history.n_epochs == 1
+    for k, v in model.state_dict().items():
+        assert torch.isfinite(v).all()
+        torch.testing.assert_close(v, calls["snapshot"][k])
+
+
+def test_progress_bar_switch(digits, capsys):
+    train, _ = digits
+    fit(small_vae(), train[:100], config=TrainConfig(epochs=1, batch_size=100, progress=False))
+    assert capsys.readouterr().err == ""
+    fit(small_vae(), train[:100], epochs=1, batch_size=100, progress=True)
+    assert "fit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(beta=-1.0), "beta"), (dict(k=0), "k: expected an integer >= 1"), (dict(epochs=0), "epochs"),
+    (dict(objective="elbo2"), "objective"), (dict(optimizer="lbfgs"), "optimizer"), (dict(lr=0.0), "lr"),
+    (dict(objective="vimco", k=1), "k: the vimco objective"), (dict(objective="iwae", k=5, beta=0.5), "objective"),
+    (dict(free_bits=-0.1), "free_bits"), (dict(batch_size=2.5), "batch_size"), (dict(patience=0), "patience"),
+    (dict(grad_clip=0.0), "grad_clip"), (dict(lr_decay=1.5), "lr_decay"), (dict(warmup_epochs=-1), "warmup_epochs"),
+])
+def test_bad_config_fails_at_once(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_bad_data_fails_before_training(digits):
+    train, val = digits
+    model = small_vae()
+    with pytest.raises(ValueError, match="train: expected shape"):
+        fit(model, train[:, :10], **FAST)
+    with pytest.raises(ValueError, match="train: the categorical likelihood needs integer pixels in 0..16"):
+        fit(model, train * 2, **FAST)
+    bad = val.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="val: expected finite"):
+        fit(model, train, bad, **FAST)
+    with pytest.raises(ValueError, match="patience: early stopping needs validation data"):
+        fit(model, train, patience=3, **FAST)
+    with pytest.raises(ValueError, match="free_bits"):
+        fit(small_vae(prior="mog"), train, free_bits=0.5, **FAST)
+    with pytest.raises(TypeError, match="train: expected a torch.Tensor"):
+        fit(model, train.numpy(), **FAST)
+    with pytest.raises(TypeError, match="model"):
+        fit(torch.nn.Linear(2, 2), train, **FAST)
+
+
+def test_active_units_counts_coordinates_whose_mean_varies_with_x():
+    means = torch.stack([torch.linspace(-1, 1, 50), torch.full((50,), 0.3), 0.01 * torch.randn(50)], dim=1)
+    assert active_units(means) == 1
+    with pytest.raises(ValueError, match="q_means"):
+        active_units(torch.zeros(1, 3))
