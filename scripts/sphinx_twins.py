@@ -13,10 +13,16 @@ Adds to every page's template context:
 ``twin_home`` (URL of the landing page ``_build/html/index.html``), and a
 ``<link rel="alternate" hreflang=...>`` per twin in ``metatags``.
 Templates: ``book/_templates/lang-switch.html`` shows them in the article header.
+
+Also ``twins_proof_word`` (default "Proof"): sphinx-proof 0.4 writes the English word
+"Proof." at the start of every ``{prf:proof}``; it is replaced by this word (e.g.
+"Demonstração" in the Portuguese build).
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+from docutils import nodes
 
 
 def twin_url(pagename: str, target: str) -> str:
@@ -39,7 +45,20 @@ def _page_context(app, pagename, templatename, context, doctree):
     )
 
 
+def localize_proof_word(app, doctree):
+    """Replace sphinx-proof's hard-coded "Proof. " by ``twins_proof_word``."""
+    word = app.config.twins_proof_word
+    for admonition in doctree.findall(nodes.admonition):
+        if "proof" not in admonition["classes"] or "proof" not in admonition["ids"]:
+            continue
+        text = admonition.next_node(nodes.Text)
+        if text is not None and text.astext().startswith("Proof. "):
+            text.parent.replace(text, nodes.Text(f"{word}. " + text.astext()[len("Proof. "):]))
+
+
 def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
+    app.add_config_value("twins_proof_word", "Proof", "env")
     app.connect("html-page-context", _page_context)
+    app.connect("doctree-read", localize_proof_word)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -158,6 +158,8 @@ def test_html_language(site_dir):
         html = (site_dir / lang / "index.html").read_text(encoding="utf-8")
         assert f"<html {attribute}" in html, f"{lang}/index.html is not marked {attribute}"
         assert (site_dir / lang / "searchindex.js").is_file()
+    for page in (site_dir / "pt").glob("*.html"):
+        assert "<p>Proof. " not in page.read_text(encoding="utf-8"), f"pt/{page.name}: English 'Proof.'"
 
 
 @pytest.mark.parametrize("lang", build_book.LANGS)
