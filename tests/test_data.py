@@ -52,3 +52,88 @@ def test_binarize_rejects_bad_input(kwargs, match):
 def test_load_digits_rejects_a_non_boolean_flag():
     with pytest.raises(ValueError, match="binarize"):
         load_digits(binarize="yes")
+
+
+# ---------------------------------------------------------------- MNIST-format loaders, offline
+import gzip  # noqa: E402
+import hashlib  # noqa: E402
+import struct  # noqa: E402
+
+from vae_support.data import MNIST, FASHION_MNIST, fetch, load_idx_dataset, load_mnist, read_idx  # noqa: E402
+
+
+def write_idx(path, array):
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.tobytes())
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def tiny_source(tmp_path):
+    """A 'mirror' folder (reached by file:// URLs) with 5 training and 3 test 2×3 images."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    rng = np.random.default_rng(0)
+    contents = {"train_images": rng.integers(0, 256, (5, 2, 3)), "train_labels": np.arange(5),
+                "test_images": rng.integers(0, 256, (3, 2, 3)), "test_labels": [7, 8, 9]}
+    files = {}
+    for key, array in contents.items():
+        name = MNIST["files"][key][0]
+        files[key] = (name, write_idx(mirror / name, array))
+    return {"mirrors": (mirror.as_uri() + "/",), "files": files}, contents
+
+
+def test_idx_loader_downloads_checks_caches_and_parses(tiny_source, tmp_path):
+    source, contents = tiny_source
+    cache = tmp_path / "cache"
+    data = load_idx_dataset(source, cache_dir=cache, sizes=(3, 2, 3))
+    np.testing.assert_array_equal(data.train.x.numpy(), contents["train_images"][:3].reshape(3, 6))
+    np.testing.assert_array_equal(data.val.x.numpy(), contents["train_images"][3:].reshape(2, 6))
+    np.testing.assert_array_equal(data.test.y.numpy(), [7, 8, 9])
+    assert data.train.x.dtype == torch.float32 and data.test.y.dtype == torch.int64
+    assert sorted(p.name for p in cache.iterdir()) == sorted(n for n, _ in source["files"].values())
+    # second call: offline mirror, served from the cache
+    offline = {"mirrors": ("http://127.0.0.1:9/",), "files": source["files"]}
+    again = load_idx_dataset(offline, cache_dir=cache, sizes=(3, 2, 3), binarize=True)
+    torch.testing.assert_close(again.test.x, (data.test.x / 255 > 0.5).float())
+
+
+def test_offline_failure_names_the_cache_folder(tiny_source, tmp_path):
+    source, _ = tiny_source
+    offline = {"mirrors": ("http://127.0.0.1:9/",), "files": source["files"]}
+    with pytest.raises(ConnectionError, match=f"offline.*{tmp_path / 'empty'}"):
+        load_idx_dataset(offline, cache_dir=tmp_path / "empty", sizes=(3, 2, 3))
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        load_mnist(cache_dir=tmp_path / "empty", download=False)
+
+
+def test_checksum_mismatch_is_refused(tiny_source, tmp_path):
+    source, _ = tiny_source
+    name, _ = source["files"]["test_labels"]
+    with pytest.raises(ConnectionError, match="SHA-256"):
+        fetch(name, "0" * 64, source["mirrors"], tmp_path / "c1")
+    assert not (tmp_path / "c1" / name).exists()
+    (tmp_path / "c2").mkdir()
+    (tmp_path / "c2" / name).write_bytes(b"corrupt")
+    with pytest.raises(ValueError, match="delete it to re-download"):
+        fetch(name, source["files"]["test_labels"][1], source["mirrors"], tmp_path / "c2")
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad.idx"
+    bad.write_bytes(b"\x00\x00\x0d\x01\x00\x00\x00\x02ab")
+    with pytest.raises(ValueError, match="bad magic"):
+        read_idx(bad)
+    short = tmp_path / "short.idx"
+    short.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05ab")
+    with pytest.raises(ValueError, match="header announces 5"):
+        read_idx(short)
+
+
+def test_published_checksums_are_well_formed():
+    for source in (MNIST, FASHION_MNIST):
+        assert len(source["files"]) == 4
+        for name, sha in source["files"].values():
+            assert name.endswith("-ubyte.gz") and len(sha) == 64 and int(sha, 16) >= 0

@@ -128,3 +128,144 @@ def load_digits(binarize: bool = False) -> Digits:
     if binarize:
         x = _binarize(x, levels=DIGITS_LEVELS)
     return split_in_order(x, y, DIGITS_SPLIT)
+
+
+# ------------------------------------------------------------------ MNIST and Fashion-MNIST
+IDX_SPLIT = (50000, 10000, 10000)
+"""MNIST-style split: the first 50 000 training images, the last 10 000 for validation, the test set."""
+
+MNIST = {
+    "mirrors": ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    "files": {
+        "train_images": ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
+        "train_labels": ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+        "test_images": ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"),
+        "test_labels": ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"),
+    },
+}
+FASHION_MNIST = {
+    "mirrors": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+                "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/"),
+    "files": {
+        "train_images": ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
+        "train_labels": ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+        "test_images": ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073"),
+        "test_labels": ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"),
+    },
+}
+"""Download sources and published SHA-256 of the gzipped IDX files (as pinned by TFDS / Keras)."""
+
+
+def default_cache_dir() -> Path:
+    """Cache folder of downloaded data: ``$VAE_SUPPORT_DATA`` or ``~/.cache/vae_support``."""
+    return Path(os.environ.get("VAE_SUPPORT_DATA", Path.home() / ".cache" / "vae_support")).expanduser()
+
+
+def sha256_of(path) -> str:
+    """Hex SHA-256 digest of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_idx(path) -> np.ndarray:
+    """Parse an IDX file (LeCun's format; gzipped or not) of unsigned bytes into a NumPy array.
+
+    Header: two zero bytes, type code 0x08 (uint8), the number of dimensions, then each size as
+    a big-endian uint32; the data follow in C order.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        raw = fh.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] == 0:
+        raise ValueError(f"path: {path.name} is not an IDX file of unsigned bytes (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"path: {path.name} is truncated (incomplete IDX header)")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    count = int(np.prod(shape))
+    if len(raw) - header != count:
+        raise ValueError(f"path: {path.name} holds {len(raw) - header} bytes of data, the header announces {count}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
+
+
+def fetch(filename: str, sha256: str, mirrors, cache_dir=None, download: bool = True) -> Path:
+    """Return the cached path of ``filename``, downloading it from ``mirrors`` if needed.
+
+    A cached file is used only if its SHA-256 matches; a download is checked before it enters
+    the cache. Offline (every mirror unreachable) or with ``download=False`` and no cached copy,
+    raises ``ConnectionError`` / ``FileNotFoundError`` with a message naming the cache folder, so
+    the reader can place the file there by hand.
+    """
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = cache / filename
+    if path.is_file():
+        actual = sha256_of(path)
+        if actual != sha256:
+            raise ValueError(f"{filename}: cached file {path} has SHA-256 {actual}, expected {sha256}; delete it to re-download")
+        return path
+    if not download:
+        raise FileNotFoundError(f"{filename}: not in the cache folder {cache} and download=False; "
+                                f"download it (online) or copy it into {cache}")
+    cache.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    errors = []
+    for mirror in mirrors:
+        try:
+            with urllib.request.urlopen(mirror + filename, timeout=30) as response, open(part, "wb") as fh:
+                fh.write(response.read())
+        except (urllib.error.URLError, OSError) as err:
+            errors.append(f"{mirror}: {err}")
+            continue
+        actual = sha256_of(part)
+        if actual != sha256:
+            part.unlink(missing_ok=True)
+            errors.append(f"{mirror}: SHA-256 {actual} != expected {sha256}")
+            continue
+        part.replace(path)
+        return path
+    raise ConnectionError(f"{filename}: could not download it (offline?). Tried: {'; '.join(errors)}. "
+                          f"Copy the file into the cache folder {cache} to use it offline.")
+
+
+def load_idx_dataset(source: dict, cache_dir=None, download: bool = True, binarize: bool = False,
+                     sizes: tuple[int, int, int] = IDX_SPLIT) -> Digits:
+    """Load an MNIST-format data set described by ``source`` (``mirrors`` and ``files``; see :data:`MNIST`).
+
+    Returns train / validation (the first and last parts of the official training file, in
+    order) and test, with ``x`` float32 [n, rows·cols] in 0..255 (or 0/1 with ``binarize``,
+    threshold at 128/255 > 1/2) and ``y`` int64.
+    """
+    arrays = {key: read_idx(fetch(name, sha, source["mirrors"], cache_dir, download))
+              for key, (name, sha) in source["files"].items()}
+    xs = [torch.as_tensor(arrays[f"{s}_images"].reshape(len(arrays[f"{s}_images"]), -1), dtype=torch.float32)
+          for s in ("train", "test")]
+    ys = [torch.as_tensor(arrays[f"{s}_labels"].astype(np.int64)) for s in ("train", "test")]
+    for x, y, s in zip(xs, ys, ("train", "test")):
+        if len(x) != len(y):
+            raise ValueError(f"{s}: {len(x)} images but {len(y)} labels")
+    n_train, n_val, n_test = sizes
+    if n_train + n_val > len(xs[0]) or n_test > len(xs[1]):
+        raise ValueError(f"sizes: {sizes} does not fit {len(xs[0])} training and {len(xs[1])} test images")
+    if binarize:
+        xs = [_binarize(x, levels=256) for x in xs]
+    first = split_in_order(xs[0], ys[0], (n_train, n_val, 0))
+    return Digits(first.train, first.val, Split(xs[1][:n_test], ys[1][:n_test]))
+
+
+def load_mnist(cache_dir=None, download: bool = True, binarize: bool = False) -> Digits:
+    """MNIST (LeCun et al., 1998): 28×28 digits, train 50 000 / val 10 000 / test 10 000.
+
+    Downloaded once into ``cache_dir`` (default :func:`default_cache_dir`) with SHA-256 checks;
+    offline it fails with a message naming the cache folder. See :func:`load_idx_dataset`.
+    """
+    return load_idx_dataset(MNIST, cache_dir, download, binarize)
+
+
+def load_fashion_mnist(cache_dir=None, download: bool = True, binarize: bool = False) -> Digits:
+    """Fashion-MNIST (Xiao et al., 2017): 28×28 clothing images, same format and split as :func:`load_mnist`."""
+    return load_idx_dataset(FASHION_MNIST, cache_dir, download, binarize)
