@@ -136,3 +136,59 @@ def test_unknown_language_is_rejected(lang):
 def test_non_finite_values_are_rejected():
     with pytest.raises(ValueError, match="finite"):
         T.plot_kl_per_dimension({"a": [np.nan, 1.0]})
+
+
+# -- the computations of the module -------------------------------------------------------------
+def test_iwae_bounds_by_k_matches_hand_computed_groups():
+    log_w = torch.tensor([[0.0, 1.0], [2.0, -1.0], [1.0, 0.0], [-3.0, 2.0]])  # N=4, batch 2
+    got = T.iwae_bounds_by_k(log_w, [1, 2, 4])
+    np.testing.assert_allclose(got[0], float(log_w.mean()), rtol=1e-6)  # K=1: the ELBO estimate
+    lme = lambda *v: float(torch.logsumexp(torch.tensor(v), 0) - np.log(len(v)))  # noqa: E731
+    k2 = np.mean([lme(0.0, 2.0), lme(1.0, -3.0), lme(1.0, -1.0), lme(0.0, 2.0)])  # groups of rows (0,1), (2,3)
+    np.testing.assert_allclose(got[1], k2, rtol=1e-6)
+    np.testing.assert_allclose(got[2], np.mean([lme(0.0, 2.0, 1.0, -3.0), lme(1.0, -1.0, 0.0, 2.0)]), rtol=1e-6)
+    with pytest.raises(ValueError, match="divisors"):
+        T.iwae_bounds_by_k(log_w, [3])
+
+
+def _constant_weight_model(z_dim=3):
+    """A DiscreteVAE with q(z|x) = p(z) = Bernoulli(1/2)^d and a decoder that ignores z: w_k = p(x) for every z."""
+    from vae_support.models import DiscreteVAE
+
+    torch.manual_seed(0)
+    model = DiscreteVAE(x_dim=4, z_dim=z_dim, hidden=(5,), likelihood="bernoulli")
+    with torch.no_grad():
+        model.encoder[-1].weight.zero_()
+        model.encoder[-1].bias.zero_()
+        model.decoder[0].weight.zero_()
+    return model
+
+
+def test_gradient_variance_known_answers_when_all_weights_are_equal():
+    # With w_k = p(x) for all k: VIMCO's signals vanish and its gradient is -(1/K) sum_k (z_k - 1/2),
+    # variance d/(4K); the plain score function is (log p(x) - 1/K) sum_k (z_k - 1/2), variance
+    # d K (log p(x) - 1/K)^2 / 4.
+    model, d, k, r = _constant_weight_model(), 3, 4, 4000
+    x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
+    with torch.no_grad():
+        log_px = float(model.decode(torch.zeros(1, d)).log_prob(x))
+    torch.manual_seed(1)
+    vimco = T.encoder_gradient_variance(model, x, k, "vimco", replicas=r)
+    score = T.encoder_gradient_variance(model, x, k, "score", replicas=r)
+    np.testing.assert_allclose(vimco, d / (4 * k), rtol=0.1)
+    np.testing.assert_allclose(score, d * k * (log_px - 1 / k) ** 2 / 4, rtol=0.1)
+
+
+def test_gradient_variance_rejects_bad_input():
+    from vae_support.models import VAE
+
+    model = _constant_weight_model()
+    x = torch.ones(1, 4)
+    with pytest.raises(ValueError, match="estimator"):
+        T.encoder_gradient_variance(model, x, 4, "reinforce")
+    with pytest.raises(ValueError, match="k"):
+        T.encoder_gradient_variance(model, x, 1, "vimco")
+    with pytest.raises(ValueError, match="replicas"):
+        T.encoder_gradient_variance(model, x, 2, "vimco", replicas=1)
+    with pytest.raises(TypeError, match="DiscreteVAE"):
+        T.encoder_gradient_variance(VAE(x_dim=4, z_dim=2, hidden=(3,), likelihood="bernoulli"), x, 2, "vimco")
