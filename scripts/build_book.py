@@ -17,6 +17,8 @@ Usage (from the repository root)::
     .venv/bin/python scripts/build_book.py                      # both languages into _build/
     .venv/bin/python scripts/build_book.py --lang pt            # only the Portuguese book
     .venv/bin/python scripts/build_book.py --out /tmp/me        # your own folder: /tmp/me/html/…
+    .venv/bin/python scripts/build_book.py --only elbo-derivation,bibliography --out /tmp/me
+                                                                # just your chapter (+ root page)
     .venv/bin/python scripts/build_book.py --book /tmp/b --out /tmp/b/_build  # another source tree
 
 Exit status 0 when every requested build succeeded with no warning, 1 otherwise.
@@ -93,13 +95,18 @@ def _shown(path: Path) -> str:
         return path.as_posix()
 
 
-def filter_toc(toc: dict, book: Path, notice=print) -> dict:
-    """Drop the chapters that are missing in either language, printing a notice for each."""
+def filter_toc(toc: dict, book: Path, notice=print, only: list[str] | None = None) -> dict:
+    """Drop the chapters that are missing in either language, printing a notice for each.
+
+    With ``only``, keep just those pages (and the root page) and drop the rest silently.
+    """
     out = copy.deepcopy(toc)
     parts = []
     for part in out.get("parts", []):
         kept = []
         for entry in part.get("chapters", []):
+            if only is not None and entry.get("file") not in only:
+                continue
             missing = missing_languages(book, entry["file"]) if "file" in entry else []
             if missing:
                 where = ", ".join(f"{_shown(book / lang / entry['file'])}.ipynb|md" for lang in missing)
@@ -136,7 +143,7 @@ def _drop_thebe() -> None:
     jb_config.get_default_sphinx_config = without_thebe
 
 
-def build_language(lang: str, book: Path, out: Path, quiet: bool = False) -> int:
+def build_language(lang: str, book: Path, out: Path, quiet: bool = False, only: list[str] | None = None) -> int:
     """Build one language into ``out/html/<lang>``; returns the Sphinx status (0 = clean)."""
     import myst_nb.sphinx_ext
     from jupyter_book.sphinx import build_sphinx
@@ -154,7 +161,7 @@ def build_language(lang: str, book: Path, out: Path, quiet: bool = False) -> int
     if root_missing:
         print(f"[build_book] the root page {toc['root']} is missing in {root_missing}")
         return 1
-    toc = filter_toc(toc, book)
+    toc = filter_toc(toc, book, only=only)
     path_toc = work / "_toc.yml"
     path_toc.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     config = load_config(lang, ROOT)
@@ -214,16 +221,16 @@ def build_landing(book: Path, out: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- driver
-def build(langs: list[str], book: Path, out: Path, quiet: bool = False) -> int:
+def build(langs: list[str], book: Path, out: Path, quiet: bool = False, only: list[str] | None = None) -> int:
     """Build ``langs`` (each in its own process, in parallel) and the landing page."""
     start = time.perf_counter()
     if len(langs) == 1:
-        statuses = {langs[0]: build_language(langs[0], book, out, quiet)}
+        statuses = {langs[0]: build_language(langs[0], book, out, quiet, only)}
     else:
         procs = {}
         for lang in langs:
             cmd = [sys.executable, __file__, "--lang", lang, "--book", str(book), "--out", str(out),
-                   "--no-landing"] + (["--quiet"] if quiet else [])
+                   "--no-landing"] + (["--quiet"] if quiet else []) + (["--only", ",".join(only)] if only else [])
             procs[lang] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         statuses = {}
         for lang, proc in procs.items():
@@ -252,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="build folder: the site goes to OUT/html (default: _build)")
     parser.add_argument("--book", type=Path, default=ROOT / "book",
                         help="source folder holding index.md, pt/, en/, references.bib (default: book)")
+    parser.add_argument("--only", metavar="SLUG[,SLUG]",
+                        help="build just these pages of the toc (plus the root page), e.g. your chapter")
     parser.add_argument("--clean", action="store_true", help="remove OUT/html and the doctrees first")
     parser.add_argument("--quiet", action="store_true", help="print only warnings and the summary")
     parser.add_argument("--no-landing", action="store_true", help=argparse.SUPPRESS)
@@ -261,9 +270,10 @@ def main(argv: list[str] | None = None) -> int:
         for folder in (out / "html", out / ".doctrees"):
             shutil.rmtree(folder, ignore_errors=True)
     langs = list(LANGS) if args.lang == "all" else [args.lang]
+    only = [slug.strip() for slug in args.only.split(",")] if args.only else None
     if args.no_landing:
-        return build_language(langs[0], book, out, args.quiet)
-    return build(langs, book, out, args.quiet)
+        return build_language(langs[0], book, out, args.quiet, only)
+    return build(langs, book, out, args.quiet, only)
 
 
 if __name__ == "__main__":
