@@ -1,0 +1,223 @@
+r"""Live explorers for readers with a kernel (Binder, Colab, local), built on ipywidgets.
+
+Each explorer is a thin shell around a plain function that computes what it shows, tested
+without a display:
+
+* :func:`q_explorer` — sliders move the mean and the standard deviation of
+  :math:`q=\mathcal N(m, s^2)` against the posterior :math:`p(z|x)` of a
+  :class:`~vae_support.toy.Grid1D`; the KL, the ELBO and the gap :math:`\log p(x)-\mathcal L`
+  update live (computed by :func:`q_explorer_state`).
+* :func:`latent_walker` — sliders walk the latent plane of a trained 2-D VAE and show the
+  decoded digit (computed by :func:`decode_latent`).
+
+On the static site the same ideas play as animations
+(:func:`vae_support.plot.kl_geometry.animate_q_explorer`,
+:func:`vae_support.plot.kl_geometry.animate_latent_walk`).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch.distributions import Normal
+
+from ._checks import as_tensor, check_finite, check_positive
+from .distributions import pixel_mean
+from .toy import Grid1D
+
+__all__ = ["QState", "q_explorer_state", "q_explorer", "decode_latent", "latent_walker"]
+
+
+class QState(NamedTuple):
+    r"""What the q explorer shows for one position of the sliders (values in nats).
+
+    ``z`` is the grid [n]; ``posterior`` and ``q`` the two densities on it [n];
+    ``kl`` = :math:`\mathrm{KL}(q\,\|\,p(z|x))`, ``elbo`` = :math:`\mathcal L(q)`, ``log_px`` =
+    :math:`\log p(x)` and ``gap`` = :math:`\log p(x) - \mathcal L(q)`, which equals ``kl``
+    (book equation ``eq-elbo-gap``) up to the grid's rounding.
+    """
+
+    z: np.ndarray
+    posterior: np.ndarray
+    q: np.ndarray
+    mean: float
+    std: float
+    kl: float
+    elbo: float
+    log_px: float
+    gap: float
+
+
+def q_explorer_state(grid: Grid1D, mean: float, std: float) -> QState:
+    r"""KL, ELBO and gap of :math:`q=\mathcal N(\text{mean}, \text{std}^2)` against a grid posterior.
+
+    .. math::
+        \mathrm{KL}(q\,\|\,p(z|x)) = \int q\log\frac{q}{p(z|x)}\,dz,\qquad
+        \mathcal L(q) = \int q\log\frac{p(x,z)}{q}\,dz,\qquad
+        \log p(x) - \mathcal L(q) = \mathrm{KL}(q\,\|\,p(z|x))
+
+    (book equations ``eq-kl-def``, ``eq-elbo-def``, ``eq-elbo-gap``), the KL and the ELBO each
+    computed by its own grid integral so that the identity is a check, not a definition.
+
+    Parameters
+    ----------
+    grid : Grid1D
+    mean : float
+        Mean of q.
+    std : float
+        Standard deviation of q (> 0; not the variance).
+
+    Returns
+    -------
+    QState
+    """
+    if not isinstance(grid, Grid1D):
+        raise TypeError(f"grid: expected a Grid1D, got {type(grid).__name__}")
+    mean = float(check_finite("mean", as_tensor("mean", mean, dtype=torch.float64)))
+    std = float(check_positive("std", as_tensor("std", std, dtype=torch.float64)))
+    q = Normal(torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64))
+    kl = float(grid.kl(q))
+    elbo = float(grid.elbo(q))
+    log_px = float(grid.log_marginal())
+    return QState(grid.z.numpy(), grid.posterior_density().numpy(), q.log_prob(grid.z).exp().numpy(),
+                  mean, std, kl, elbo, log_px, log_px - elbo)
+
+
+def _require_ipywidgets():
+    try:
+        import ipywidgets
+    except ImportError as err:  # pragma: no cover - ipywidgets is a dependency of the course
+        raise ImportError("ipywidgets is needed for the live explorers: pip install ipywidgets") from err
+    return ipywidgets
+
+
+def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0, lang: str = "pt"):
+    """An ipywidgets explorer: sliders for q's mean and standard deviation against p(z|x).
+
+    Parameters
+    ----------
+    grid : Grid1D, optional
+        The model; default :meth:`Grid1D.skewed` (the chapter's posterior).
+    mean, std : float
+        Initial position of the sliders.
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Two sliders, a line of values (``children[1]``, an HTML widget) and the figure (an
+        Output widget). Display it in a notebook with a live kernel.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plot._style import check_lang, tr
+    from .plot.kl_geometry import draw_q_explorer
+
+    check_lang(lang)
+    widgets = _require_ipywidgets()
+    grid = Grid1D.skewed() if grid is None else grid
+    q_explorer_state(grid, mean, std)  # validates the starting point
+    lo, hi = float(grid.z[0]), float(grid.z[-1])
+    mean_slider = widgets.FloatSlider(value=mean, min=max(lo, -8.0), max=min(hi, 8.0), step=0.05,
+                                      description=tr(lang, "média", "mean"), continuous_update=True)
+    std_slider = widgets.FloatSlider(value=std, min=0.1, max=4.0, step=0.05,
+                                     description=tr(lang, "desvio", "std"), continuous_update=True)
+    values = widgets.HTML()
+    out = widgets.Output()
+    with out:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        plt.close(fig)
+
+    def refresh(_=None):
+        state = q_explorer_state(grid, mean_slider.value, std_slider.value)
+        values.value = (f"KL(q‖p(z|x)) = {state.kl:.4g} &nbsp; ELBO = {state.elbo:.4g} &nbsp; "
+                        f"log p(x) = {state.log_px:.4g} &nbsp; " + tr(lang, "lacuna", "gap") + f" = {state.gap:.4g}")
+        draw_q_explorer(state, ax=ax, lang=lang)
+        fig.tight_layout()
+        out.clear_output(wait=True)
+        with out:
+            from IPython.display import display
+            display(fig)
+
+    mean_slider.observe(refresh, names="value")
+    std_slider.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
+
+
+def decode_latent(model, z) -> torch.Tensor:
+    r"""The mean image :math:`\mathbb E_{p(x|z)}[x]` decoded from latent points.
+
+    Parameters
+    ----------
+    model
+        A trained VAE with ``decode(z)`` returning a pixel likelihood (``vae_support.models.VAE``).
+    z : Tensor [..., z_dim]
+
+    Returns
+    -------
+    Tensor [..., side, side]
+        Pixel means (for Digits: 8×8, values in 0..16), via
+        :func:`vae_support.distributions.pixel_mean`.
+    """
+    z = check_finite("z", as_tensor("z", z))
+    if z.dim() < 1:
+        raise ValueError(f"z: expected shape [..., z_dim], got {tuple(z.shape)}")
+    with torch.no_grad():
+        image = pixel_mean(model.decode(z))
+    side = int(round(image.shape[-1] ** 0.5))
+    if side * side != image.shape[-1]:
+        raise ValueError(f"model: decoded images have {image.shape[-1]} pixels, not a square")
+    return image.reshape(*image.shape[:-1], side, side)
+
+
+def latent_walker(model, means=None, labels=None, extent: float = 3.0, lang: str = "pt"):
+    """An ipywidgets explorer: two sliders walk a 2-D latent plane; the decoded digit follows.
+
+    Parameters
+    ----------
+    model
+        A trained VAE with a 2-D latent.
+    means : Tensor [n, 2], optional
+        Encoded means of data points, drawn behind the moving point.
+    labels : Tensor [n], optional
+        Their classes (colours).
+    extent : float
+        The sliders span [−extent, extent].
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Two sliders and the figure (an Output widget).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plot._style import check_lang
+    from .plot.kl_geometry import draw_digit, _latent_backdrop
+
+    check_lang(lang)
+    widgets = _require_ipywidgets()
+    extent = float(check_positive("extent", as_tensor("extent", extent)))
+    z1 = widgets.FloatSlider(value=0.0, min=-extent, max=extent, step=0.05, description="z₁")
+    z2 = widgets.FloatSlider(value=0.0, min=-extent, max=extent, step=0.05, description="z₂")
+    out = widgets.Output()
+    fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(7, 3.5))
+    plt.close(fig)
+    _latent_backdrop(ax_z, means, labels, extent, lang)
+    (marker,) = ax_z.plot([0.0], [0.0], "k*", ms=14)
+
+    def refresh(_=None):
+        z = torch.tensor([[z1.value, z2.value]], dtype=torch.float32)
+        marker.set_data([z1.value], [z2.value])
+        draw_digit(decode_latent(model, z)[0], ax=ax_x, lang=lang)
+        out.clear_output(wait=True)
+        with out:
+            from IPython.display import display
+            display(fig)
+
+    z1.observe(refresh, names="value")
+    z2.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([widgets.HBox([z1, z2]), out])
