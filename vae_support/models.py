@@ -238,17 +238,24 @@ class LatentVariableModel(nn.Module):
         return gaussian_likelihood(out, scale, validate_args=False)
 
     # ---------------------------------------------------------------- bounds
-    def forward_pass(self, x: torch.Tensor, k: int = 1, check: bool = True, reparameterize: bool = True) -> ForwardPass:
+    def forward_pass(self, x: torch.Tensor, k: int = 1, check: bool = True, reparameterize: bool = True,
+                     q: Distribution | None = None) -> ForwardPass:
         r"""Draw ``k`` samples :math:`z_s\sim q(z|x)` and evaluate every log-density at them.
 
         Reparameterized (``rsample``: gradients flow through z) when q allows it and
         ``reparameterize`` is true; otherwise plain ``sample`` (for score-function estimators).
-        ``check=False`` skips the input checks (for loops over data checked once).
+        ``check=False`` skips the input checks (for loops over data checked once). ``q`` replaces
+        the encoder's :math:`q_\phi(z|x)` by any distribution of batch shape [batch] and event
+        [z_dim] (e.g. one optimized per data point, :mod:`vae_support.inference`).
         """
         k = check_integer("k", k)
         if check:
             x = self.check_x(x)
-        q = self.encode_unchecked(x)
+        if q is None:
+            q = self.encode_unchecked(x)
+        elif tuple(q.batch_shape) != (x.shape[0],) or tuple(q.event_shape) != (self.z_dim,):
+            raise ValueError(f"q: expected batch shape [{x.shape[0]}] and event shape [{self.z_dim}], "
+                             f"got {tuple(q.batch_shape)} and {tuple(q.event_shape)}")
         prior = self.prior_distribution().expand(q.batch_shape)
         z = q.rsample((k,)) if q.has_rsample and reparameterize else q.sample((k,))
         log_px_z = self.decode_unchecked(z).log_prob(x)
