@@ -25,10 +25,13 @@ autograder grades either language's submissions.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import csv
 import io
 import json
+import multiprocessing
+import os
 import pathlib
 import shutil
 import sys
@@ -167,8 +170,11 @@ def score_row(submission: pathlib.Path, results) -> dict:
 
 
 def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pathlib.Path | None = None,
-          build: pathlib.Path = DEFAULT_OUT) -> list[dict]:
-    """Grade every ``*.ipynb`` in ``folder``; write ``scores.csv`` and ``feedback/<name>.txt`` in ``out``."""
+          build: pathlib.Path = DEFAULT_OUT, jobs: int = 1) -> list[dict]:
+    """Grade every ``*.ipynb`` in ``folder``; write ``scores.csv`` and ``feedback/<name>.txt`` in ``out``.
+
+    ``jobs`` submissions are graded at a time, each in its own process and kernel.
+    """
     folder = pathlib.Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"folder: expected a folder of submitted notebooks, got {folder}")
@@ -177,13 +183,17 @@ def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pat
     submissions = sorted(folder.glob("*.ipynb"))
     if not submissions:
         raise FileNotFoundError(f"folder: no .ipynb submissions in {folder}")
-    rows = []
-    for sub in submissions:
-        zip_path = pathlib.Path(autograder) if autograder else _find_autograder(assignment_of(sub), build)
-        results = grade_one(sub, zip_path)
-        (out / "feedback" / f"{sub.stem}.txt").write_text(results.summary(), encoding="utf-8")
-        rows.append(score_row(sub, results))
-        print(f"{sub.name}: {rows[-1]['total']:g} / {rows[-1]['possible']:g}", flush=True)
+    zips = [pathlib.Path(autograder) if autograder else _find_autograder(assignment_of(s), build) for s in submissions]
+    if jobs > 1:
+        os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per kernel when several run at once
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+        graded = pool.map(grade_one, submissions, zips)
+        rows = []
+        for sub, results in zip(submissions, graded):
+            (out / "feedback" / f"{sub.stem}.txt").write_text(results.summary(), encoding="utf-8")
+            rows.append(score_row(sub, results))
+            print(f"{sub.name}: {rows[-1]['total']:g} / {rows[-1]['possible']:g}", flush=True)
     columns = ["submission"] + sorted({k for r in rows for k in r} - {"submission", "total", "possible", "percent"})
     columns += ["total", "possible", "percent"]
     with open(out / "scores.csv", "w", newline="", encoding="utf-8") as f:
@@ -216,11 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     grd.add_argument("--autograder", type=pathlib.Path, help="autograder zip (default: from each notebook's metadata)")
     grd.add_argument("--out", type=pathlib.Path, help="where scores.csv and feedback/ go (default: FOLDER/grades)")
     grd.add_argument("--build", type=pathlib.Path, default=DEFAULT_OUT, help="where `generate` wrote its output")
+    grd.add_argument("--jobs", type=int, default=1, help="submissions graded at a time (default 1)")
     args = parser.parse_args(argv)
     if args.command == "generate":
         generate(args.only, args.lang, args.out, run_tests=not args.no_run_tests)
     else:
-        grade(args.folder, args.autograder, args.out, args.build)
+        grade(args.folder, args.autograder, args.out, args.build, args.jobs)
     return 0
 
 

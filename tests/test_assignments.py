@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import csv
 import multiprocessing
+import os
 import pathlib
 import re
 import sys
@@ -118,6 +119,7 @@ def graded(tmp_path_factory):
         if slug in WRONG:
             solution = out / WRONG_LANG / slug / "autograder" / f"{slug}.ipynb"
             jobs[slug, WRONG_LANG, "wrong"] = (patch_wrong(solution, slug, out / f"{slug}-wrong.ipynb"), zip_path)
+    os.environ["OMP_NUM_THREADS"] = "1"  # two kernels on two cores: one thread each (inherited)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
         futures = {key: pool.submit(A.grade_one, *args) for key, args in jobs.items()}
@@ -196,17 +198,19 @@ def test_wrong_answers_fail_exactly_their_checks(graded, slug):
                 assert re.search(r"AssertionError: .*expected", tcr.message), tcr.message
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_grade_command_scores_blank_english_version_zero(graded, tmp_path, slug):
+def test_grade_command_scores_the_blank_english_versions_zero(graded, tmp_path):
+    """One folder, one submission per assignment: each is matched to its autograder by its metadata."""
     out, _ = graded
     folder = tmp_path / "submissions"
     folder.mkdir()
-    (folder / "ana.ipynb").write_bytes(A.student_path(slug, "en", out).read_bytes())
-    A.main(["grade", str(folder), "--build", str(out)])
+    for i, slug in enumerate(SLUGS):
+        (folder / f"student{i}.ipynb").write_bytes(A.student_path(slug, "en", out).read_bytes())
+    A.main(["grade", str(folder), "--build", str(out), "--jobs", "2"])
     with open(folder / "grades" / "scores.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert [r["submission"] for r in rows] == ["ana.ipynb"]
-    assert set(question_tests(slug)) <= set(rows[0])
-    assert float(rows[0]["total"]) == 0 and float(rows[0]["possible"]) > 0
-    feedback = (folder / "grades" / "feedback" / "ana.txt").read_text(encoding="utf-8")
-    assert "question not answered yet" in feedback and "Traceback" not in feedback
+    assert [r["submission"] for r in rows] == [f"student{i}.ipynb" for i in range(len(SLUGS))]
+    for i, (slug, row) in enumerate(zip(SLUGS, rows)):
+        assert all(row[q] == "0" or float(row[q]) == 0 for q in question_tests(slug)), row
+        assert float(row["total"]) == 0 and float(row["possible"]) > 0
+        feedback = (folder / "grades" / "feedback" / f"student{i}.txt").read_text(encoding="utf-8")
+        assert "question not answered yet" in feedback and "Traceback" not in feedback
