@@ -59,9 +59,10 @@ def score_function_surrogate(f_z: torch.Tensor, log_q: torch.Tensor, baseline=No
 
     Book equation ``eq-score-function``. The surrogate is
     :math:`\frac1S\sum_s [\operatorname{sg}(f(z_s) - b)\log q_\phi(z_s) + f(z_s)]` (sg = stop
-    gradient), whose value equals the sample mean of f plus a term of zero value-meaning; the
-    second term carries f's own dependence on the parameters (e.g. the decoder's) and vanishes
-    when f does not depend on them. Samples must come from ``sample()`` (no path through z).
+    gradient). Only its gradient means something: the first term gives the score-function part,
+    the second carries f's own dependence on the parameters (e.g. the decoder's) and contributes
+    nothing when f does not depend on them. Samples must come from ``sample()`` (no path
+    through z).
 
     Parameters
     ----------
