@@ -63,7 +63,7 @@ def pytest_generate_tests(metafunc):
         slugs = translation.twin_slugs(BOOK_DIR)
         metafunc.parametrize("twin_slug", slugs)
     if "notebook_path" in metafunc.fixturenames:
-        paths = sorted(BOOK_DIR.glob("*/*.ipynb"))
+        paths = sorted(p for lang in build_book.LANGS for p in (BOOK_DIR / lang).glob("*.ipynb"))  # chapters
         metafunc.parametrize("notebook_path", paths, ids=[p.relative_to(BOOK_DIR).as_posix() for p in paths])
 
 
