@@ -271,3 +271,48 @@ def test_screenshot(probe, lang):
     target = SITE_OUT / f"screenshot-{lang}.png"
     p.page.screenshot(path=str(target))
     assert target.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- the build's pieces
+def test_filter_toc_skips_pages_missing_in_either_language(tmp_path):
+    for lang in build_book.LANGS:
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "index.md").write_text("# i")
+        (tmp_path / lang / "a.ipynb").write_text("{}")
+        (tmp_path / lang / "notes.md").write_text("# n")
+    (tmp_path / "pt" / "b.ipynb").write_text("{}")  # b has no English twin yet
+    toc = {"root": "index", "parts": [{"caption": "I", "chapters": [{"file": "a"}, {"file": "b"}, {"file": "c"}]},
+                                      {"caption": "II", "chapters": [{"file": "d"}]},
+                                      {"caption": "III", "chapters": [{"file": "notes"}]}]}
+    notices = []
+    kept = build_book.filter_toc(toc, tmp_path, notice=notices.append)
+    assert build_book.toc_files(kept) == ["index", "a", "notes"]
+    assert [part["caption"] for part in kept["parts"]] == ["I", "III"]
+    assert len(notices) == 3 and "b" in notices[0] and "/en/b.ipynb" in notices[0]
+    assert build_book.toc_files(build_book.filter_toc(toc, tmp_path, notice=notices.append, only=["notes"])) == ["index", "notes"]
+
+
+def test_english_config_is_the_portuguese_one_plus_overrides():
+    pt, en = build_book.load_config("pt"), build_book.load_config("en")
+    assert pt["sphinx"]["config"]["language"] == "pt_BR" and en["sphinx"]["config"]["language"] == "en"
+    assert en["repository"]["url"] == pt["repository"]["url"]
+    assert en["repository"]["path_to_book"] == "book/en" and pt["repository"]["path_to_book"] == "book/pt"
+    assert en["sphinx"]["extra_extensions"] == pt["sphinx"]["extra_extensions"]
+    assert en["sphinx"]["config"]["html_theme_options"]["article_header_end"][0] == "lang-switch.html"
+    assert build_book.merge({"a": {"b": 1, "c": [1]}}, {"a": {"c": [2]}}) == {"a": {"b": 1, "c": [2]}}
+    with pytest.raises(ValueError, match="lang"):
+        build_book.load_config("fr")
+
+
+def test_both_tocs_list_the_same_pages():
+    tocs = [yaml.safe_load((build_book.ROOT / build_book.CONFIGS[lang][1]).read_text(encoding="utf-8"))
+            for lang in build_book.LANGS]
+    assert build_book.toc_files(tocs[0]) == build_book.toc_files(tocs[1])
+    assert len(build_book.toc_files(tocs[0])) == 1 + 11 + 3  # root, chapters 1-11, notation, errata, bibliography
+
+
+def test_twin_url():
+    from sphinx_twins import twin_url
+
+    assert twin_url("elbo-derivation", "en") == "../en/elbo-derivation.html"
+    assert twin_url("sub/page", "pt") == "../../pt/sub/page.html"
