@@ -211,5 +211,5 @@ def plot_elbo_terms(scales, reconstruction, kl, log_px, ax=None, lang: str = "pt
     ax.set_xlabel(tr(lang, "escala $s$ da covariância de $q$", "scale $s$ of the covariance of $q$"))
     ax.set_ylabel("nats")
     ax.set_title(tr(lang, "ELBO = reconstrução $-$ KL", "ELBO = reconstruction $-$ KL"))
-    ax.legend(fontsize=9)
+    ax.legend(fontsize=9, loc="best")
     return ax
