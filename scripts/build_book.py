@@ -153,7 +153,7 @@ def build_language(lang: str, book: Path, out: Path, quiet: bool = False, only: 
     # us is the published html/ folder shared by both languages: keep them per language, outside.
     myst_nb.sphinx_ext.OUTPUT_FOLDER = f"../.jupyter_execute/{lang}"
     _drop_thebe()
-    config_name, toc_name = CONFIGS[lang]
+    toc_name = CONFIGS[lang][1]
     work = out / ".config" / lang
     work.mkdir(parents=True, exist_ok=True)
     toc = yaml.safe_load((ROOT / toc_name).read_text(encoding="utf-8"))

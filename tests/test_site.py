@@ -9,7 +9,6 @@ SITE_OUT/screenshot-<lang>.png. The `site_dir` fixture (tests/conftest.py) build
 from __future__ import annotations
 
 import re
-import time
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
