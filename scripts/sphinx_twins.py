@@ -14,15 +14,19 @@ Adds to every page's template context:
 ``<link rel="alternate" hreflang=...>`` per twin in ``metatags``.
 Templates: ``book/_templates/lang-switch.html`` shows them in the article header.
 
-Also ``twins_proof_word`` (default "Proof"): sphinx-proof 0.4 writes the English word
-"Proof." at the start of every ``{prf:proof}``; it is replaced by this word (e.g.
-"Demonstração" in the Portuguese build).
+Two fixes to sphinx-proof 0.4's ``{prf:proof}``, which the course's proofs use:
+
+- ``twins_proof_word`` (default "Proof"): sphinx-proof writes the English word "Proof." at
+  the start of every proof; it is replaced by this word ("Demonstração" in Portuguese).
+- ``:label: prf-…`` is accepted on ``{prf:proof}`` (CONTRIBUTING.md labels derivations);
+  it becomes the proof's anchor, for ``{ref}`text <prf-…>``` and ``#prf-…`` links.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 
 
 def twin_url(pagename: str, target: str) -> str:
@@ -56,9 +60,32 @@ def localize_proof_word(app, doctree):
             text.parent.replace(text, nodes.Text(f"{word}. " + text.astext()[len("Proof. "):]))
 
 
+def labelled_proof_directive():
+    """sphinx-proof's ProofDirective, plus a ``:label:`` option that anchors the proof."""
+    from sphinx_proof.directive import ProofDirective
+
+    class LabelledProofDirective(ProofDirective):
+        option_spec = {**ProofDirective.option_spec, "label": directives.unchanged_required}
+
+        def run(self):
+            label = self.options.pop("label", None)
+            result = super().run()
+            if label:
+                target = nodes.target("", "", ids=[label], names=[label])
+                self.state.document.note_explicit_target(target)
+                # inside the admonition: its first paragraph takes the id (sphinx-proof's
+                # proof node renders no id of its own)
+                result[0].next_node(nodes.admonition).insert(0, target)
+            return result
+
+    return LabelledProofDirective
+
+
 def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
     app.add_config_value("twins_proof_word", "Proof", "env")
     app.connect("html-page-context", _page_context)
     app.connect("doctree-read", localize_proof_word)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
+    app.setup_extension("sphinx_proof")
+    app.add_directive_to_domain("prf", "proof", labelled_proof_directive(), override=True)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.1", "env_version": 2}
