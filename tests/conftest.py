@@ -39,7 +39,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 NOTEBOOK_BUDGET_S = 30.0  # DESIGN.md: a notebook runs in at most 30 s on 2 CPU cores
-BUILD: dict[str, float] = {}  # filled by the site_dir fixture: {"seconds": wall time of the build}
+BUILD: dict = {}  # filled by the site_dir fixture: "seconds" (wall time of the build) or "error"
 
 
 # --------------------------------------------------------------------------- what exists
@@ -73,14 +73,16 @@ def site_dir() -> Path:
     """Builds both languages from scratch (scripts/build_book.py --clean, warnings are errors)."""
     if os.environ.get("SITE_NO_BUILD") == "1" and (SITE_OUT / "html" / "index.html").is_file():
         return SITE_OUT / "html"
+    if "error" in BUILD:  # pytest re-runs a failed session fixture for every test: build once
+        pytest.fail(BUILD["error"], pytrace=False)
     cmd = [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--book", str(BOOK_DIR),
            "--out", str(SITE_OUT), "--clean", "--quiet"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        pytest.fail(f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}",
-                    pytrace=False)
+        BUILD["error"] = f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
+        pytest.fail(BUILD["error"], pytrace=False)
     BUILD["seconds"] = seconds
     return SITE_OUT / "html"
 
