@@ -30,9 +30,9 @@ from .latent_space import _ellipse
 
 __all__ = [
     "QPath", "NormalFit", "kl_mean_gradient", "ascend_elbo_path", "fit_normal", "reconstruction_gradient",
-    "regularization_gradient", "reparameterize_grid", "animation_html", "plot_candidates",
+    "regularization_gradient", "encoder_gradient_split", "reparameterize_grid", "animation_html", "plot_candidates",
     "plot_kl_gradient_field", "plot_elbo_path", "animate_q_path", "plot_forward_reverse",
-    "draw_q_explorer", "animate_q_explorer", "plot_gradient_fields",
+    "draw_q_explorer", "animate_q_explorer", "plot_gradient_fields", "plot_regularization_field",
     "plot_reparameterization", "draw_digit", "animate_latent_walk",
 ]
 
@@ -289,6 +289,42 @@ def regularization_gradient(mean, std, prior: Distribution, eps=None) -> torch.T
         kl = (q.log_prob(z) - prior.log_prob(z)).mean(0)
     (grad,) = torch.autograd.grad(kl.sum(), mean)
     return -grad
+
+
+def encoder_gradient_split(model, x, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The ELBO's gradient in the encoder's parameters φ, split into its two parts.
+
+    .. math::
+        \nabla_\phi\mathcal L = \underbrace{\nabla_\phi\,\mathbb E_{q_\phi}[\log p(x|z)]}_{\text{reconstruction}}
+        \;\underbrace{-\;\nabla_\phi\,\mathrm{KL}(q_\phi(z|x)\,\|\,p(z))}_{\text{regularization}}
+
+    (book equation ``eq-encoder-gradient``), for the *sum* over the batch of per-point terms.
+    The reconstruction expectation is the reparameterized average over ``k`` draws
+    (``model.forward_pass``, ``eq-reparam-gradient``); the KL is closed-form when torch knows it.
+
+    Parameters
+    ----------
+    model : vae_support.models.VAE
+    x : Tensor [batch, x_dim]
+    k : int
+        Draws of z per data point.
+
+    Returns
+    -------
+    (Tensor [P], Tensor [P])
+        The two gradients, flattened over the P encoder parameters (nats per unit of φ).
+    """
+    k = check_integer("k", k)
+    params = [p for p in model.encoder.parameters() if p.requires_grad]
+    f = model.forward_pass(x, k)
+    try:
+        kl = kl_divergence(f.q, f.prior)
+    except NotImplementedError:
+        kl = (f.log_qz_x - f.log_pz).mean(0)
+    recon = f.log_px_z.mean(0)
+    g_rec = torch.autograd.grad(recon.sum(), params, retain_graph=True)
+    g_kl = torch.autograd.grad(kl.sum(), params)
+    return torch.cat([g.reshape(-1) for g in g_rec]), -torch.cat([g.reshape(-1) for g in g_kl])
 
 
 def reparameterize_grid(mean, scale_tril, lim: float = 2.0, n_lines: int = 9, n_points: int = 50):
@@ -570,6 +606,34 @@ def plot_gradient_fields(centers, recon_grad, reg_grad, image=None, ax=None, lan
     if target is not None:
         ax.plot(*np.asarray(target, dtype=float), "k*", ms=14, label=tr(lang, "μ(x) do encoder", "encoder's μ(x)"))
     ax.plot(0, 0, "o", color=COLORS["prior"], ms=8)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+def plot_regularization_field(centers, field, components=None, ax=None, lang: str = "pt"):
+    r"""One field :math:`-\nabla_\mu\mathrm{KL}(q\,\|\,p(z))` over a grid of means (unit arrows), with the
+    prior's component means (crosses) when given. Compute it with :func:`regularization_gradient`.
+
+    Parameters
+    ----------
+    centers, field : Tensor [G, 2]
+    components : Tensor [K, 2], optional
+    """
+    check_lang(lang)
+    ax = get_ax(ax, figsize=(5, 5))
+    c, f = np.asarray(centers, dtype=float), np.asarray(field, dtype=float)
+    if c.shape != f.shape or c.ndim != 2 or c.shape[1] != 2:
+        raise ValueError(f"centers, field: expected equal shapes [G, 2], got {c.shape} and {f.shape}")
+    u = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+    ax.quiver(c[:, 0], c[:, 1], u[:, 0], u[:, 1], color=COLORS["prior"], angles="xy", scale_units="xy", scale=4.0,
+              width=0.004, label=tr(lang, "regularização (−∇KL)", "regularization (−∇KL)"))
+    if components is not None:
+        m = np.asarray(components, dtype=float)
+        ax.scatter(m[:, 0], m[:, 1], marker="x", s=90, color="black",
+                   label=tr(lang, "médias das componentes da priori", "means of the prior's components"))
     ax.set_aspect("equal")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
