@@ -13,7 +13,7 @@ instructors use is generated from it, never edited by hand:
     _build/assignments/<lang>/<slug>/student/<slug>.ipynb      hand this out (solutions removed,
                                                               hidden tests stripped, public
                                                               checks embedded: works on Colab)
-    _build/assignments/<lang>/<slug>/autograder/<slug>.ipynb   the solutions, executed
+    _build/assignments/<lang>/<slug>/autograder/<slug>.ipynb   the solutions, executed, all checks embedded
     _build/assignments/<lang>/<slug>/autograder/<slug>-autograder.zip   all tests, for grading
 
 ``grade`` runs every ``*.ipynb`` of a folder through ``otter run`` (otter's non-containerized
@@ -43,7 +43,7 @@ SOURCE = ROOT / "book" / "assignments" / "source"
 DEFAULT_OUT = ROOT / "_build" / "assignments"
 LANGS = ("pt", "en")
 
-EMBED_MARKER = "# Public checks used by grader.check"
+EMBED_MARKER = "# The checks used by grader.check"
 
 
 # -- finding things ------------------------------------------------------------------------
@@ -81,13 +81,13 @@ def checks_dir(slug: str) -> str:
     return f"checks/{slug}"
 
 
-def embed_public_tests(notebook: pathlib.Path, tests_dir: pathlib.Path, slug: str) -> None:
-    """Write the public test files into the student notebook itself.
+def embed_tests(notebook: pathlib.Path, tests_dir: pathlib.Path, slug: str) -> None:
+    """Write the test files of ``tests_dir`` into the notebook itself.
 
     Otter reads its tests from files beside the notebook; a notebook opened alone (Colab, a
     download) has none. The added cell, placed before the one that creates the grader, writes
-    them to ``checks_dir(slug)``, so ``grader.check`` works wherever the notebook runs. Only the
-    public tests that otter assign wrote for students are embedded; hidden tests never are.
+    them to ``checks_dir(slug)``, so ``grader.check`` works wherever the notebook runs. For the
+    student version ``tests_dir`` is the one otter assign wrote for students: public tests only.
     """
     target = checks_dir(slug)
     nb = nbformat.read(notebook, as_version=4)
@@ -95,9 +95,9 @@ def embed_public_tests(notebook: pathlib.Path, tests_dir: pathlib.Path, slug: st
     source = "\n".join([
         f"{EMBED_MARKER} (written by scripts/assignments.py; do not edit)",
         "import pathlib",
-        f"PUBLIC_TESTS = {json.dumps(tests, indent=1, ensure_ascii=False)}",
+        f"CHECKS = {json.dumps(tests, indent=1, ensure_ascii=False)}",
         f'pathlib.Path("{target}").mkdir(parents=True, exist_ok=True)',
-        "for _name, _text in PUBLIC_TESTS.items():",
+        "for _name, _text in CHECKS.items():",
         f'    pathlib.Path("{target}", _name).write_text(_text, encoding="utf-8")',
     ])
     init = f'otter.Notebook(tests_dir="{target}")'
@@ -105,7 +105,7 @@ def embed_public_tests(notebook: pathlib.Path, tests_dir: pathlib.Path, slug: st
     if at is None:
         raise ValueError(f"notebook: {notebook} has no cell creating the grader with {init}")
     cell = nbformat.v4.new_code_cell(source)
-    cell.id = "public-checks"
+    cell.id = "embedded-checks"
     cell.metadata["tags"] = ["remove-input"]
     nb.cells.insert(at, cell)
     nbformat.write(nb, notebook)
@@ -126,8 +126,10 @@ def generate_one(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT, run_test
         raise RuntimeError(f"otter assign: expected one autograder zip for {slug} ({lang}), found {len(zips)}\n{log.getvalue()}")
     zips[0].rename(autograder_path(slug, lang, out))
     student_tests = result / "student" / "tests"
-    embed_public_tests(student_path(slug, lang, out), student_tests, slug)
+    embed_tests(student_path(slug, lang, out), student_tests, slug)
     shutil.rmtree(student_tests)  # the notebook now carries them: hand out one file
+    # the executed solutions too, with every test, so that an instructor can run them alone
+    embed_tests(result / "autograder" / f"{slug}.ipynb", result / "autograder" / "tests", slug)
     return result
 
 

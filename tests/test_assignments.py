@@ -208,12 +208,14 @@ def test_student_version_has_no_solutions_or_hidden_tests(graded, slug, lang):
     tests = question_tests(slug)
     assert "BEGIN SOLUTION" not in text and "# HIDDEN" not in text
     code = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells
-                     if c.cell_type == "code" and c.get("id") != "public-checks")
+                     if c.cell_type == "code" and c.get("id") != "embedded-checks")
     for line in solution_lines(slug):
         assert line not in code, f"the solution line {line!r} leaked into the student version"
     for fn, hidden in (t for ts in tests.values() for t in ts):
         assert (f"def {fn}(" in text) != hidden, f"{fn}: public tests embedded, hidden ones not"
     assert not (out / lang / slug / "student" / "tests").exists()
+    solutions = (out / lang / slug / "autograder" / f"{slug}.ipynb").read_text(encoding="utf-8")
+    assert all(f"def {fn}(" in solutions for ts in tests.values() for fn, _ in ts), "solutions carry every check"
 
 
 @pytest.mark.parametrize("lang", A.LANGS)
