@@ -305,19 +305,23 @@ def test_draw_q_explorer_shows_the_state_values(conjugate):
 
 
 def test_plot_gradient_fields_draws_unit_directions_of_each_part():
-    centers = torch.tensor([[0.0, 1.0], [2.0, 0.0], [-1.0, -1.0]])
-    rec = torch.tensor([[3.0, 0.0], [0.0, -2.0], [1.0, 1.0]])
+    side = torch.tensor([-1.0, 0.0, 1.0])
+    centers = torch.stack(torch.meshgrid(side, side, indexing="xy"), -1).reshape(-1, 2)
+    rec = torch.stack([torch.ones(9), centers[:, 0] + 2.0], 1)
     reg = -centers
-    ax = kg.plot_gradient_fields(centers, rec, reg, target=torch.tensor([0.5, 0.5]), lang="en")
-    q_rec, q_reg, q_sum = ax.collections[:3]
-    unit = lambda v: v / v.norm(dim=1, keepdim=True)  # noqa: E731
-    np.testing.assert_allclose(np.stack([q_rec.U, q_rec.V], 1), unit(rec).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(np.stack([q_reg.U, q_reg.V], 1), unit(reg).numpy(), rtol=1e-6)
-    np.testing.assert_allclose(np.stack([q_sum.U, q_sum.V], 1), unit(rec + reg).numpy(), rtol=1e-6)
-    assert "reconstruction" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "reconstrução" in [t.get_text() for t in kg.plot_gradient_fields(centers, rec, reg, lang="pt").get_legend().get_texts()]
+    value = torch.arange(9.0)
+    axes = kg.plot_gradient_fields(centers, rec, reg, recon_value=value, target=torch.tensor([0.5, 0.5]), lang="en")
+    unit = lambda v: v / v.norm(dim=1, keepdim=True).clamp_min(1e-12)  # noqa: E731
+    for ax, field in zip(axes, (rec, reg, rec + reg)):
+        quiver = ax.collections[0]
+        np.testing.assert_allclose(np.stack([quiver.U, quiver.V], 1), unit(field).numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_array_equal(axes[0].get_images()[0].get_array(), value.reshape(3, 3).numpy())
+    assert [ax.get_title() for ax in axes] == ["reconstruction", "regularization (−∇KL)", "sum (∇ELBO)"]
+    assert kg.plot_gradient_fields(centers, rec, reg, lang="pt")[0].get_title() == "reconstrução"
     with pytest.raises(ValueError, match="centers"):
         kg.plot_gradient_fields(centers, rec[:2], reg)
+    with pytest.raises(ValueError, match="recon_value"):
+        kg.plot_gradient_fields(centers, rec, reg, recon_value=value[:4])
 
 
 def test_plot_regularization_field_draws_unit_directions_and_components():

@@ -472,15 +472,16 @@ def animate_q_path(posterior: MultivariateNormal, path: QPath, frames: int = 16,
                    lang: str = "pt", dpi: int = 60) -> animation.FuncAnimation:
     """Animation of a diagonal q (2-σ ellipse) moving along ``path`` over the contours of p(z|x).
 
-    ``frames`` steps of the path are shown (evenly spaced, the last included); each frame
-    titles the step, the ELBO and the KL. Render with :func:`animation_html`.
+    ``frames`` steps of the path are shown, spaced evenly in log(1 + step) so that the fast
+    first steps are seen (the first and last steps always included); each frame titles the
+    step, the ELBO and the KL. Render with :func:`animation_html`.
     """
     check_lang(lang)
     frames = check_integer("frames", frames, minimum=2)
     fig, ax = plt.subplots(figsize=(4, 4), dpi=dpi)
     _mvn_contours(ax, _check_mvn("posterior", posterior), lim, COLORS["posterior"])
     _ellipse(ax, posterior.mean.numpy(), posterior.covariance_matrix.numpy(), COLORS["posterior"], n_std=2.0, lw=1, ls=":")
-    idx = np.unique(np.linspace(0, len(path.elbo) - 1, frames).round().astype(int))
+    idx = np.unique(np.expm1(np.linspace(0.0, np.log(len(path.elbo)), frames)).round().astype(int))
     (trail,) = ax.plot([], [], "-", color=COLORS["q"], lw=1)
     patch = _ellipse(ax, path.mean[0].numpy(), np.diag(path.std[0].numpy() ** 2), COLORS["q"], n_std=2.0, lw=2)
     ax.set_xlim(lim[0], lim[1])
@@ -573,44 +574,68 @@ def _digit_colors(labels) -> np.ndarray:
     return plt.get_cmap("tab10")(np.asarray(labels) % 10)
 
 
-def plot_gradient_fields(centers, recon_grad, reg_grad, image=None, ax=None, lang: str = "pt", target=None):
-    r"""The encoder's gradient split in two fields over a grid of means in the latent plane.
+def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=None, lang: str = "pt", target=None):
+    r"""The encoder's gradient split in two fields over a grid of means, in three panels.
 
-    Reconstruction part :math:`\nabla_\mu\mathbb E_q[\log p(x|z)]` (expansion toward the region
-    that decodes to x) and regularization part :math:`-\nabla_\mu\mathrm{KL}(q\,\|\,p(z))`
-    (contraction toward the prior's centre), each normalized per arrow for direction, with their
-    sum. Compute them with :func:`reconstruction_gradient` and :func:`regularization_gradient`.
+    Left: the reconstruction part :math:`\nabla_\mu\mathbb E_q[\log p(x|z)]` (expansion toward the
+    region that decodes to x), over the value of the reconstruction term when given. Middle: the
+    regularization part :math:`-\nabla_\mu\mathrm{KL}(q\,\|\,p(z))` (contraction toward the
+    prior). Right: their sum, :math:`\nabla_\mu` of the ELBO. Arrows are unit length (direction
+    only). Compute the fields with :func:`reconstruction_gradient` and
+    :func:`regularization_gradient`.
 
     Parameters
     ----------
     centers : Tensor [G, 2]
+        A square grid of means, as ``torch.meshgrid(..., indexing="xy")`` flattened.
     recon_grad, reg_grad : Tensor [G, 2]
+    recon_value : Tensor [G], optional
+        The reconstruction term at each mean (nats), drawn as a heat map.
     target : Tensor [2], optional
         The encoder's mean for x, marked with a star.
+
+    Returns
+    -------
+    The three axes; ``axes[i].collections[0]`` is each panel's quiver.
     """
     check_lang(lang)
-    ax = get_ax(ax, figsize=(5, 5))
     c = np.asarray(centers, dtype=float)
     r, g = np.asarray(recon_grad, dtype=float), np.asarray(reg_grad, dtype=float)
     if not (c.shape == r.shape == g.shape) or c.ndim != 2 or c.shape[1] != 2:
         raise ValueError(f"centers, recon_grad, reg_grad: expected equal shapes [G, 2], got {c.shape}, {r.shape}, {g.shape}")
-    total = r + g
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    lo, hi = c.min(0), c.max(0)
+    n = int(round(math.sqrt(len(c))))
+    spacing = (hi[0] - lo[0]) / max(n - 1, 1)
+    if recon_value is not None:
+        v = np.asarray(recon_value, dtype=float)
+        if v.shape != (len(c),) or n * n != len(c):
+            raise ValueError(f"recon_value: expected shape [{len(c)}] on a square grid, got {v.shape}")
+        image = axes[0].imshow(v.reshape(n, n), origin="lower", cmap="Reds", alpha=0.6, aspect="equal",
+                               extent=(lo[0] - spacing / 2, hi[0] + spacing / 2, lo[1] - spacing / 2, hi[1] + spacing / 2))
+        axes[0].figure.colorbar(image, ax=axes[0], fraction=0.046, label=tr(lang, "reconstrução (nats)", "reconstruction (nats)"))
 
-    def unit(v):
-        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    def unit(vec):
+        return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12)
 
-    kw = dict(angles="xy", scale_units="xy", scale=4.0, width=0.004)
-    ax.quiver(c[:, 0], c[:, 1], *unit(r).T, color=COLORS["data"], label=tr(lang, "reconstrução", "reconstruction"), **kw)
-    ax.quiver(c[:, 0], c[:, 1], *unit(g).T, color=COLORS["prior"], label=tr(lang, "regularização (−∇KL)", "regularization (−∇KL)"), **kw)
-    ax.quiver(c[:, 0], c[:, 1], *unit(total).T, color=COLORS["q"], label=tr(lang, "soma (∇ELBO)", "sum (∇ELBO)"), **kw)
-    if target is not None:
-        ax.plot(*np.asarray(target, dtype=float), "k*", ms=14, label=tr(lang, "μ(x) do encoder", "encoder's μ(x)"))
-    ax.plot(0, 0, "o", color=COLORS["prior"], ms=8)
-    ax.set_aspect("equal")
-    ax.set_xlabel("$z_1$")
-    ax.set_ylabel("$z_2$")
-    ax.legend(fontsize=7, loc="lower left")
-    return ax
+    kw = dict(angles="xy", scale_units="xy", scale=1.0 / (0.8 * spacing) if spacing > 0 else 1.0, width=0.006)
+    panels = [(r, COLORS["data"], tr(lang, "reconstrução", "reconstruction")),
+              (g, COLORS["prior"], tr(lang, "regularização (−∇KL)", "regularization (−∇KL)")),
+              (r + g, COLORS["q"], tr(lang, "soma (∇ELBO)", "sum (∇ELBO)"))]
+    for ax, (field, color, title) in zip(axes, panels):
+        u = unit(field)
+        ax.quiver(c[:, 0], c[:, 1], u[:, 0], u[:, 1], color=color, **kw)
+        if target is not None:
+            ax.plot(*np.asarray(target, dtype=float), "k*", ms=12)
+        ax.plot(0, 0, "o", color=COLORS["prior"], ms=7)
+        ax.set_xlim(lo[0] - spacing, hi[0] + spacing)
+        ax.set_ylim(lo[1] - spacing, hi[1] + spacing)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$z_1$")
+        ax.set_ylabel("$z_2$")
+        ax.set_title(title, fontsize=10)
+    return axes
 
 
 def plot_regularization_field(centers, field, components=None, ax=None, lang: str = "pt"):
