@@ -232,10 +232,12 @@ def build(langs: list[str], book: Path, out: Path, quiet: bool = False, only: li
             cmd = [sys.executable, __file__, "--lang", lang, "--book", str(book), "--out", str(out),
                    "--no-landing"] + (["--quiet"] if quiet else []) + (["--only", ",".join(only)] if only else [])
             procs[lang] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        statuses = {}
+        statuses, notices = {}, set()
         for lang, proc in procs.items():
             output, _ = proc.communicate()
-            print(f"===== {lang} =====\n{output}", end="")
+            lines = [line for line in output.splitlines(keepends=True) if line not in notices]
+            notices.update(line for line in lines if line.startswith("[build_book] skipped"))
+            print(f"===== {lang} =====\n{''.join(lines)}", end="")
             statuses[lang] = proc.returncode
     page = build_landing(book, out)
     seconds = time.perf_counter() - start
