@@ -604,7 +604,7 @@ def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=N
     if not (c.shape == r.shape == g.shape) or c.ndim != 2 or c.shape[1] != 2:
         raise ValueError(f"centers, recon_grad, reg_grad: expected equal shapes [G, 2], got {c.shape}, {r.shape}, {g.shape}")
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+        _, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
     lo, hi = c.min(0), c.max(0)
     n = int(round(math.sqrt(len(c))))
     spacing = (hi[0] - lo[0]) / max(n - 1, 1)
