@@ -7,31 +7,17 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch.distributions import Normal, kl_divergence  # noqa: E402
 
 from vae_support.distributions import pixel_mean  # noqa: E402
 from vae_support.models import VAE  # noqa: E402
-from vae_support.toy import Grid1D  # noqa: E402
 from vae_support.widgets import QState, decode_latent, latent_walker, q_explorer, q_explorer_state  # noqa: E402
 
+from test_plot_kl_geometry import _close_figures, conjugate  # noqa: E402,F401  (shared fixtures)
+
 F64 = torch.float64
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def conjugate():
-    """z ~ N(0, 1), x | z ~ N(z, 1), x = 1: posterior N(1/2, 1/2), log p(x) = log N(1; 0, 2)."""
-    grid = Grid1D(Normal(torch.tensor(0.0, dtype=F64), torch.tensor(1.0, dtype=F64)),
-                  lambda z: Normal(z, 1.0), x=1.0, z_min=-8.0, z_max=8.0, n=801)
-    return grid, Normal(torch.tensor(0.5, dtype=F64), torch.tensor(math.sqrt(0.5), dtype=F64))
 
 
 @pytest.fixture(scope="module")

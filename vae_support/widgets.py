@@ -92,6 +92,21 @@ def _require_ipywidgets():
     return ipywidgets
 
 
+def _wire(sliders, out, fig, redraw) -> None:
+    """Run ``redraw()`` and show ``fig`` in the Output widget ``out`` now and whenever a slider moves."""
+    from IPython.display import display
+
+    def refresh(_=None):
+        redraw()
+        out.clear_output(wait=True)
+        with out:
+            display(fig)
+
+    for slider in sliders:
+        slider.observe(refresh, names="value")
+    refresh()
+
+
 def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0, lang: str = "pt"):
     """An ipywidgets explorer: sliders for q's mean and standard deviation against p(z|x).
 
@@ -129,20 +144,14 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
         fig, ax = plt.subplots(figsize=(6, 3.5))
         plt.close(fig)
 
-    def refresh(_=None):
+    def redraw():
         state = q_explorer_state(grid, mean_slider.value, std_slider.value)
         values.value = (f"KL(q‖p(z|x)) = {state.kl:.4g} &nbsp; ELBO = {state.elbo:.4g} &nbsp; "
                         f"log p(x) = {state.log_px:.4g} &nbsp; " + tr(lang, "lacuna", "gap") + f" = {state.gap:.4g}")
         draw_q_explorer(state, ax=ax, lang=lang)
         fig.tight_layout()
-        out.clear_output(wait=True)
-        with out:
-            from IPython.display import display
-            display(fig)
 
-    mean_slider.observe(refresh, names="value")
-    std_slider.observe(refresh, names="value")
-    refresh()
+    _wire((mean_slider, std_slider), out, fig, redraw)
     return widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
 
 
@@ -208,16 +217,10 @@ def latent_walker(model, means=None, labels=None, extent: float = 3.0, lang: str
     _latent_backdrop(ax_z, means, labels, extent, lang)
     (marker,) = ax_z.plot([0.0], [0.0], "k*", ms=14)
 
-    def refresh(_=None):
+    def redraw():
         z = torch.tensor([[z1.value, z2.value]], dtype=torch.float32)
         marker.set_data([z1.value], [z2.value])
         draw_digit(decode_latent(model, z)[0], ax=ax_x, lang=lang)
-        out.clear_output(wait=True)
-        with out:
-            from IPython.display import display
-            display(fig)
 
-    z1.observe(refresh, names="value")
-    z2.observe(refresh, names="value")
-    refresh()
+    _wire((z1, z2), out, fig, redraw)
     return widgets.VBox([widgets.HBox([z1, z2]), out])
