@@ -202,8 +202,16 @@ def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pat
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
+    print(format_table(rows, columns))
     print(f"scores: {out / 'scores.csv'}; feedback: {out / 'feedback'}")
     return rows
+
+
+def format_table(rows: list[dict], columns: list[str]) -> str:
+    """The score table as aligned text (blank where a submission lacks a question)."""
+    cells = [columns] + [[f"{r[c]:g}" if isinstance(r.get(c), (int, float)) else str(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)
 
 
 def _find_autograder(slug: str, build: pathlib.Path) -> pathlib.Path:
