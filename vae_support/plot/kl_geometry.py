@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from contextlib import contextmanager
 from typing import NamedTuple, Sequence
 
 import matplotlib.pyplot as plt
@@ -60,6 +61,24 @@ class NormalFit(NamedTuple):
     mean: float
     std: float
     divergence: float
+
+
+@contextmanager
+def _small_problem():
+    """One thread and no argument validation inside: for the many tiny steps of an optimization.
+
+    The distributions built inside are valid by construction, and problems of a few thousand
+    numbers gain nothing from threads, which cost more than the step on a loaded machine (as in
+    ``plot.elbo.fit_gaussian_q``). Both settings are restored on exit.
+    """
+    validate, threads = Distribution._validate_args, torch.get_num_threads()
+    Distribution.set_default_validate_args(False)
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        Distribution.set_default_validate_args(validate)
+        torch.set_num_threads(threads)
 
 
 def _check_mvn(name: str, d) -> MultivariateNormal:
@@ -140,15 +159,8 @@ def ascend_elbo_path(model: LinearGaussian, x, mean0, std0, steps: int = 60, lr:
             raise ValueError(f"{name}: expected shape ({model.z_dim},), got {tuple(t.shape)}")
     posterior = model.posterior(x)
     means, stds, elbos, kls = [], [], [], []
-    validate, threads = torch.distributions.Distribution._validate_args, torch.get_num_threads()
-    # q is valid by construction, and a 2×2 problem gains nothing from threads (as in plot.elbo.fit_gaussian_q)
-    torch.distributions.Distribution.set_default_validate_args(False)
-    torch.set_num_threads(1)
-    try:
+    with _small_problem():
         _ascend(model, x, posterior, mean, log_std, steps, lr, means, stds, elbos, kls)
-    finally:
-        torch.distributions.Distribution.set_default_validate_args(validate)
-        torch.set_num_threads(threads)
     return QPath(torch.stack(means), torch.stack(stds), torch.stack(elbos), torch.stack(kls), model.log_marginal(x).detach())
 
 
@@ -205,10 +217,11 @@ def fit_normal(grid: Grid1D, divergence: str = "reverse", mean0: float = 0.0, st
                            math.log(float(check_positive("std0", as_tensor("std0", std0))))],
                           dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([params], lr=float(check_positive("lr", as_tensor("lr", lr))))
-    for _ in range(steps):
-        opt.zero_grad()
-        objective(Normal(params[0], params[1].exp())).backward()
-        opt.step()
+    with _small_problem():
+        for _ in range(steps):
+            opt.zero_grad()
+            objective(Normal(params[0], params[1].exp())).backward()
+            opt.step()
     with torch.no_grad():
         value = objective(Normal(params[0], params[1].exp()))
     params = params.detach()
@@ -406,7 +419,7 @@ def plot_candidates(grid: Grid1D, candidates: Sequence[tuple[float, float]], ax=
     colors = [COLORS["q"], COLORS["q_alt"], COLORS["prior"], COLORS["data"]]
     for (mean, std), color in zip(candidates, colors * len(candidates)):
         q = _normal(mean, std)
-        label = f"N({mean:g}, {std:g}²): KL = {float(grid.kl(q)):.3g}, ELBO = {float(grid.elbo(q)):.3g}"
+        label = f"N({mean:.3g}, {std:.3g}²): KL = {float(grid.kl(q)):.3g}, ELBO = {float(grid.elbo(q)):.3g}"
         ax.plot(z, q.log_prob(grid.z).exp().numpy(), color=color, lw=2, label=label)
     ax.set_xlabel("z")
     ax.set_ylabel(tr(lang, "densidade", "density"))
