@@ -137,3 +137,29 @@ def test_published_checksums_are_well_formed():
         assert len(source["files"]) == 4
         for name, sha in source["files"].values():
             assert name.endswith("-ubyte.gz") and len(sha) == 64 and int(sha, 16) >= 0
+
+
+# ---------------------------------------------------------------- augmentation
+from vae_support.data import random_shift  # noqa: E402
+
+
+def test_random_shift_moves_whole_images_by_at_most_one_pixel(digits):
+    x = digits.train.x[:200]
+    assert torch.equal(random_shift(x, p=0.0), x)
+    out = random_shift(x, p=1.0, generator=torch.Generator().manual_seed(0))
+    img = torch.nn.functional.pad(x.view(-1, 8, 8), (1, 1, 1, 1))
+    candidates = torch.stack([img[:, 1 - dy:9 - dy, 1 - dx:9 - dx].reshape(-1, 64)
+                              for dy in (-1, 0, 1) for dx in (-1, 0, 1)])  # [9, n, 64]
+    matches = (candidates == out.unsqueeze(0)).all(-1)
+    assert matches.any(0).all()  # every image is one of its nine shifts
+    assert not matches[4].all()  # and not all of them stayed put (index 4: no shift)
+    assert set(out.unique().tolist()) <= set(range(17))
+
+
+def test_random_shift_rejects_bad_input():
+    with pytest.raises(ValueError, match="square"):
+        random_shift(torch.zeros(2, 10))
+    with pytest.raises(ValueError, match="p: expected a probability"):
+        random_shift(torch.zeros(2, 4), p=2.0)
+    with pytest.raises(ValueError, match="x: expected a tensor"):
+        random_shift(torch.zeros(4))

@@ -72,10 +72,17 @@ def test_warmup_schedule_and_free_bits_floor(digits):
 
 def test_early_stopping_keeps_the_best_epoch(digits):
     train, val = digits
-    h = fit(small_vae(), train, val, TrainConfig(epochs=40, lr=1e-7, patience=2, **FAST))
-    assert h.stopped_early and h.n_epochs < 40
+    # a frozen model (lr far below float precision) with fixed validation draws never improves
+    h = fit(small_vae(), train, val, TrainConfig(epochs=40, lr=1e-12, patience=2, **FAST))
+    assert h.stopped_early and h.epoch == [1, 2, 3] and h.best_epoch == 1
+    # a training model: the kept weights are those of the best validation epoch
+    model = small_vae()
+    h = fit(model, train, val, TrainConfig(epochs=8, lr=3e-2, patience=2, **FAST))
     assert h.best_epoch == h.epoch[max(range(h.n_epochs), key=h.val_elbo.__getitem__)]
-    assert h.n_epochs - h.best_epoch == 2
+    assert h.stopped_early == (h.n_epochs < 8)
+    torch.manual_seed(0)
+    from vae_support.train import _validate
+    assert _validate(model, val, TrainConfig(**FAST)).elbo == pytest.approx(max(h.val_elbo), abs=1e-4)
 
 
 def test_checkpoint_round_trip_and_resume(digits, tmp_path):
@@ -170,3 +177,61 @@ def test_active_units_counts_coordinates_whose_mean_varies_with_x():
     assert active_units(means) == 1
     with pytest.raises(ValueError, match="q_means"):
         active_units(torch.zeros(1, 3))
+
+
+def test_ema_returns_the_exponential_average_of_the_step_weights(digits):
+    train, _ = digits
+    seen = []
+    model = small_vae()
+    model.encoder.register_forward_pre_hook(lambda m, i: seen.append([p.detach().clone() for p in model.parameters()]))
+    fit(model, train, config=TrainConfig(epochs=1, **FAST))  # 3 steps: seen θ0, θ1, θ2; final θ3
+    thetas = seen + [[p.detach().clone() for p in model.parameters()]]
+    decay = 0.6
+    average = thetas[0]
+    for theta in thetas[1:]:
+        average = [decay * a + (1 - decay) * t for a, t in zip(average, theta)]
+    averaged = small_vae()
+    fit(averaged, train, config=TrainConfig(epochs=1, ema=decay, **FAST))
+    for p, a in zip(averaged.parameters(), average):
+        torch.testing.assert_close(p, a)
+    plain = small_vae()
+    fit(plain, train, config=TrainConfig(epochs=1, ema=0.0, **FAST))  # decay 0: the last weights
+    for p, t in zip(plain.parameters(), thetas[-1]):
+        torch.testing.assert_close(p, t)
+
+
+def test_fixed_validation_draws_remove_sampling_noise_between_epochs(digits):
+    train, val = digits
+    frozen = dict(epochs=3, lr=1e-12, **FAST)  # the model does not move
+    h = fit(small_vae(), train, val, TrainConfig(eval_seed=5, **frozen))
+    assert h.val_elbo[0] == pytest.approx(h.val_elbo[1], abs=1e-4) == pytest.approx(h.val_elbo[2], abs=1e-4)
+    h = fit(small_vae(), train, val, TrainConfig(eval_seed=None, **frozen))
+    assert len(set(h.val_elbo)) == 3
+
+
+def test_augment_is_applied_to_training_batches_only(digits):
+    train, val = digits
+    batches = []
+
+    def spy(xb):
+        batches.append(xb.shape)
+        return xb
+
+    a, b = small_vae(), small_vae()
+    h_a = fit(a, train, val, TrainConfig(epochs=1, **FAST), augment=spy)
+    h_b = fit(b, train, val, TrainConfig(epochs=1, **FAST))
+    assert batches == [(100, 64)] * 3 and h_a.val_elbo == pytest.approx(h_b.val_elbo)
+    with pytest.raises(TypeError, match="augment"):
+        fit(small_vae(), train, augment="shift", **FAST)
+
+
+def test_dropout_acts_in_training_mode_only():
+    model = small_vae(decoder_dropout=0.5, encoder_dropout=0.5)
+    z = torch.randn(4, 2)
+    model.eval()
+    torch.testing.assert_close(model.decode(z).base_dist.logits, model.decode(z).base_dist.logits)
+    model.train()
+    assert not torch.equal(model.decode(z).base_dist.logits, model.decode(z).base_dist.logits)
+    for name in ("decoder_dropout", "encoder_dropout"):
+        with pytest.raises(ValueError, match=name):
+            small_vae(**{name: 1.0})

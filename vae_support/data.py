@@ -91,6 +91,50 @@ def binarize(x, threshold: float = 0.5, levels: int | None = None, generator: to
 _binarize = binarize  # load_digits has an argument of the same name
 
 
+def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int | None = None,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """Translate each square image by a random whole number of pixels, filling with zeros.
+
+    Data augmentation for training (pass ``augment=random_shift`` to
+    :func:`vae_support.train.fit`): with probability ``p`` an image moves by
+    (dy, dx) drawn uniformly from {−max_shift..max_shift}²; pixel values are kept, so the
+    result stays in the likelihood's support.
+
+    Parameters
+    ----------
+    x : Tensor [n, side·side]
+    max_shift : int
+        Largest shift in pixels.
+    p : float
+        Probability that an image is shifted.
+    side : int, optional
+        Image side; default ``sqrt(x.shape[1])``.
+    generator : torch.Generator, optional
+
+    Returns
+    -------
+    Tensor [n, side·side], same dtype and device as ``x``.
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError(f"x: expected a tensor [n, side*side], got {getattr(x, 'shape', type(x).__name__)}")
+    side = side or int(round(x.shape[1] ** 0.5))
+    if side * side != x.shape[1]:
+        raise ValueError(f"x: expected square images, {x.shape[1]} pixels is not side*side (side={side})")
+    max_shift = check_integer("max_shift", max_shift, minimum=0)
+    if not 0 <= float(p) <= 1:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    n, m = x.shape[0], max_shift
+    img = torch.nn.functional.pad(x.view(n, side, side), (m, m, m, m))
+    kw = dict(generator=generator, device=x.device)
+    moved = torch.rand(n, **kw) < p
+    dy = torch.randint(-m, m + 1, (n,), **kw) * moved
+    dx = torch.randint(-m, m + 1, (n,), **kw) * moved
+    grid = torch.arange(side, device=x.device)
+    rows = (grid + m - dy[:, None])[:, :, None]
+    cols = (grid + m - dx[:, None])[:, None, :]
+    return img[torch.arange(n, device=x.device)[:, None, None], rows, cols].reshape(n, side * side)
+
+
 def split_in_order(x: torch.Tensor, y: torch.Tensor, sizes: tuple[int, int, int]) -> Digits:
     """Split ``(x, y)`` in file order into train / validation / test of the given ``sizes``."""
     if len(sizes) != 3 or sum(sizes) > len(x):

@@ -49,7 +49,8 @@ class ForwardPass(NamedTuple):
     r"""Everything one pass through a model computes at ``k`` samples :math:`z_s\sim q(z|x)`.
 
     ``q`` has batch shape [batch]; ``z`` is [k, batch, z_dim]; ``log_px_z``, ``log_pz`` and
-    ``log_qz_x`` are [k, batch] (nats); ``prior`` is :math:`p(z)`.
+    ``log_qz_x`` are [k, batch] (nats; the last two ``None`` when not requested); ``prior`` is
+    :math:`p(z)`.
     """
 
     q: Distribution
@@ -60,8 +61,8 @@ class ForwardPass(NamedTuple):
     log_qz_x: torch.Tensor
 
 
-def mlp(sizes: Sequence[int], activation: str = "leaky_relu") -> nn.Sequential:
-    """Linear layers of the given ``sizes`` with ``activation`` between them (none after the last)."""
+def mlp(sizes: Sequence[int], activation: str = "leaky_relu", dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of the given ``sizes`` with ``activation`` (then dropout, if > 0) between them."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
     layers: list[nn.Module] = []
@@ -69,7 +70,15 @@ def mlp(sizes: Sequence[int], activation: str = "leaky_relu") -> nn.Sequential:
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def _check_dropout(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{name}: expected a probability in [0, 1), got {value!r}")
+    return float(value)
 
 
 def _check_hidden(hidden) -> tuple[int, ...]:
@@ -144,10 +153,13 @@ class LatentVariableModel(nn.Module):
         per pixel.
     activation : str
         ``"leaky_relu"`` (default), ``"relu"``, ``"tanh"`` or ``"elu"``.
+    decoder_dropout : float
+        Dropout probability after each hidden layer of the decoder (active in ``train()`` mode
+        only; a regularizer for small data sets). Default 0.
     """
 
     def __init__(self, x_dim: int, z_dim: int, hidden, likelihood: str, levels: int, obs_scale: float | None,
-                 activation: str):
+                 activation: str, decoder_dropout: float = 0.0):
         super().__init__()
         self.x_dim = check_integer("x_dim", x_dim)
         self.z_dim = check_integer("z_dim", z_dim)
@@ -155,8 +167,9 @@ class LatentVariableModel(nn.Module):
         self.likelihood = _check_choice("likelihood", likelihood, LIKELIHOODS)
         self.levels = check_integer("levels", levels, minimum=2)
         self.activation = activation
+        self.decoder_dropout = _check_dropout("decoder_dropout", decoder_dropout)
         out = {"bernoulli": self.x_dim, "gaussian": self.x_dim, "categorical": self.x_dim * self.levels}[likelihood]
-        self.decoder = mlp((self.z_dim, *reversed(self.hidden), out), activation)
+        self.decoder = mlp((self.z_dim, *reversed(self.hidden), out), activation, self.decoder_dropout)
         # The encoder sees pixels scaled to [0, 1] for the categorical likelihood.
         self.input_scale = 1.0 / (self.levels - 1) if likelihood == "categorical" else 1.0
         self.obs_scale = None
@@ -239,7 +252,7 @@ class LatentVariableModel(nn.Module):
 
     # ---------------------------------------------------------------- bounds
     def forward_pass(self, x: torch.Tensor, k: int = 1, check: bool = True, reparameterize: bool = True,
-                     q: Distribution | None = None) -> ForwardPass:
+                     q: Distribution | None = None, densities: bool = True) -> ForwardPass:
         r"""Draw ``k`` samples :math:`z_s\sim q(z|x)` and evaluate every log-density at them.
 
         Reparameterized (``rsample``: gradients flow through z) when q allows it and
@@ -247,6 +260,8 @@ class LatentVariableModel(nn.Module):
         ``check=False`` skips the input checks (for loops over data checked once). ``q`` replaces
         the encoder's :math:`q_\phi(z|x)` by any distribution of batch shape [batch] and event
         [z_dim] (e.g. one optimized per data point, :mod:`vae_support.inference`).
+        ``densities=False`` skips :math:`\log p(z)` and :math:`\log q(z|x)` (left ``None``) for
+        callers that need only the reconstruction and the closed-form KL.
         """
         k = check_integer("k", k)
         if check:
@@ -259,6 +274,8 @@ class LatentVariableModel(nn.Module):
         prior = self.prior_distribution().expand(q.batch_shape)
         z = q.rsample((k,)) if q.has_rsample and reparameterize else q.sample((k,))
         log_px_z = self.decode_unchecked(z).log_prob(x)
+        if not densities:
+            return ForwardPass(q, prior, z, log_px_z, None, None)
         return ForwardPass(q, prior, z, log_px_z, prior.log_prob(z), q.log_prob(z))
 
     def log_weights(self, x: torch.Tensor, k: int = 1) -> torch.Tensor:
@@ -350,6 +367,9 @@ class VAE(LatentVariableModel):
         Gaussian likelihood: fixed pixel standard deviation, or ``None`` (learned per pixel).
     activation : str
         Hidden nonlinearity, default ``"leaky_relu"``.
+    encoder_dropout, decoder_dropout : float
+        Dropout after each hidden layer of the encoder / decoder, in training mode only
+        (default 0: none).
 
     Examples
     --------
@@ -363,15 +383,16 @@ class VAE(LatentVariableModel):
     def __init__(self, x_dim: int = 64, z_dim: int = 16, hidden: Sequence[int] = (256, 256),
                  likelihood: str = "categorical", levels: int = 17, prior: str = "standard",
                  encoder_cov: str = "diagonal", n_components: int = 10, obs_scale: float | None = None,
-                 activation: str = "leaky_relu"):
-        super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation)
+                 activation: str = "leaky_relu", encoder_dropout: float = 0.0, decoder_dropout: float = 0.0):
+        super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation, decoder_dropout)
+        self.encoder_dropout = _check_dropout("encoder_dropout", encoder_dropout)
         self.hparams = dict(x_dim=x_dim, z_dim=z_dim, hidden=list(self.hidden), likelihood=likelihood, levels=levels,
                             prior=prior, encoder_cov=encoder_cov, n_components=n_components, obs_scale=obs_scale,
-                            activation=activation)
+                            activation=activation, encoder_dropout=encoder_dropout, decoder_dropout=decoder_dropout)
         self.encoder_cov = _check_choice("encoder_cov", encoder_cov, ENCODER_COVARIANCES)
         self.prior_kind = _check_choice("prior", prior, PRIORS)
         n_q = 2 * self.z_dim if encoder_cov == "diagonal" else self.z_dim + self.z_dim * (self.z_dim + 1) // 2
-        self.encoder = mlp((self.x_dim, *self.hidden, n_q), activation)
+        self.encoder = mlp((self.x_dim, *self.hidden, n_q), activation, self.encoder_dropout)
         if prior == "standard":
             self.prior = StandardNormalPrior(self.z_dim, full=encoder_cov == "full")
         elif prior == "mog":

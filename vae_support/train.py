@@ -50,7 +50,7 @@ class NonFiniteLossError(FloatingPointError):
 
 @dataclass
 class TrainConfig:
-    """Everything :func:`fit` needs to know; plain values only, so it is saved in checkpoints.
+    r"""Everything :func:`fit` needs to know; plain values only, so it is saved in checkpoints.
 
     Attributes
     ----------
@@ -81,8 +81,18 @@ class TrainConfig:
         ``val``); the best weights are restored at the end. ``None`` = off.
     grad_clip : float or None
         Clip the gradient's global norm to this value.
+    ema : float or None
+        Polyak averaging: keep an exponential moving average of the weights,
+        :math:`\bar\theta \leftarrow \text{ema}\,\bar\theta + (1-\text{ema})\,\theta` after every
+        step; validation, early stopping and the returned model use the averaged weights.
+        ``None`` = off.
     eval_k : int
         Samples per point for the validation ELBO.
+    eval_seed : int or None
+        Seed of the validation draws, the same at every epoch (common random numbers: the
+        epoch-to-epoch change of the validation ELBO is the model's, not sampling noise, so
+        early stopping picks a better epoch). The training random stream is left untouched.
+        ``None`` = draw from the training stream.
     device : str or None
         Where to train (``"cpu"``, ``"cuda"``); ``None`` = where the model already is.
     progress : bool
@@ -105,7 +115,9 @@ class TrainConfig:
     free_bits: float = 0.0
     patience: int | None = None
     grad_clip: float | None = None
+    ema: float | None = None
     eval_k: int = 1
+    eval_seed: int | None = 0
     device: str | None = None
     progress: bool = True
     checkpoint: str | None = None
@@ -135,6 +147,10 @@ class TrainConfig:
             raise ValueError(f"objective: beta, warmup_epochs and free_bits apply to 'elbo' only, not {self.objective!r}")
         if self.patience is not None:
             self.patience = check_integer("patience", self.patience)
+        if self.eval_seed is not None:
+            self.eval_seed = check_integer("eval_seed", self.eval_seed, minimum=0)
+        if self.ema is not None and not 0 <= float(self.ema) < 1:
+            raise ValueError(f"ema: expected a decay in [0, 1) or None, got {self.ema!r}")
         if self.grad_clip is not None and not float(self.grad_clip) > 0:
             raise ValueError(f"grad_clip: expected a positive number or None, got {self.grad_clip!r}")
         if self.device is not None and not isinstance(self.device, str):
@@ -217,11 +233,11 @@ def active_units(q_means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD
 
 
 class _Accumulator:
-    """Sums per-point ELBO terms over an epoch; ``mean()`` gives the per-image averages."""
+    """Sums per-point ELBO terms over an epoch as tensors (no per-step sync); ``result()`` averages them."""
 
     def __init__(self):
         self.n = 0
-        self.sums = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "objective": 0.0}
+        self.sums: dict[str, torch.Tensor | float] = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "objective": 0.0}
         self.kl_dims = None
         self.means: list[torch.Tensor] = []
 
@@ -229,20 +245,22 @@ class _Accumulator:
     def add(self, terms: bounds.ElboTerms, kl_dims: torch.Tensor | None, q_mean: torch.Tensor, objective=None):
         self.n += terms.elbo.shape[0]
         for name in ("elbo", "reconstruction", "kl"):
-            self.sums[name] += float(getattr(terms, name).sum())
+            self.sums[name] = self.sums[name] + getattr(terms, name).sum()
         if objective is not None:
-            self.sums["objective"] += float(objective.sum())
+            self.sums["objective"] = self.sums["objective"] + objective.detach().sum()
         if kl_dims is not None:
             s = kl_dims.sum(0)
             self.kl_dims = s if self.kl_dims is None else self.kl_dims + s
         self.means.append(q_mean.detach())
 
+    def mean(self, name: str) -> float:
+        return float(self.sums[name]) / self.n
+
     def result(self) -> Evaluation:
         kl_dims = [] if self.kl_dims is None else (self.kl_dims / self.n).tolist()
         means = torch.cat(self.means)
         units = active_units(means) if len(means) > 1 else 0
-        return Evaluation(self.sums["elbo"] / self.n, self.sums["reconstruction"] / self.n, self.sums["kl"] / self.n,
-                          kl_dims, units)
+        return Evaluation(self.mean("elbo"), self.mean("reconstruction"), self.mean("kl"), kl_dims, units)
 
 
 def _terms(f: ForwardPass) -> tuple[bounds.ElboTerms, torch.Tensor | None]:
@@ -265,17 +283,30 @@ def evaluate(model: LatentVariableModel, x, k: int = 1, batch_size: int = 1000) 
         Points per forward pass (memory only; the result does not depend on it).
     """
     x = model.check_x(_as_x("x", x).to(model.device))
-    k = check_integer("k", k)
-    batch_size = check_integer("batch_size", batch_size)
+    return _evaluate(model, x, check_integer("k", k), check_integer("batch_size", batch_size))
+
+
+@torch.no_grad()
+def _evaluate(model: LatentVariableModel, x: torch.Tensor, k: int, batch_size: int) -> Evaluation:
     was_training = model.training
     model.eval()
     acc = _Accumulator()
     for xb in x.split(batch_size):
-        f = model.forward_pass(xb, k, check=False)
+        f = model.forward_pass(xb, k, check=False, densities=False)
         terms, kl_dims = _terms(f)
         acc.add(terms, kl_dims, f.q.mean)
     model.train(was_training)
     return acc.result()
+
+
+def _validate(model: LatentVariableModel, x_val: torch.Tensor, config: TrainConfig) -> Evaluation:
+    """Validation pass of :func:`fit`, with the fixed ``eval_seed`` stream if one is set."""
+    if config.eval_seed is None:
+        return _evaluate(model, x_val, config.eval_k, 1000)
+    devices = [x_val.device] if x_val.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(config.eval_seed)
+        return _evaluate(model, x_val, config.eval_k, 1000)
 
 
 def _as_x(name: str, data) -> torch.Tensor:
@@ -295,10 +326,13 @@ def _beta_at(config: TrainConfig, epoch: int) -> float:
 def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, beta: float, acc: _Accumulator):
     """Mean over the batch of the negative objective; records the batch's ELBO terms in ``acc``."""
     reparam = config.objective != "vimco"
-    f = model.forward_pass(xb, config.k, check=False, reparameterize=reparam)
-    if not all(bool(torch.isfinite(t).all()) for t in (f.log_px_z, f.log_pz, f.log_qz_x)):
-        return torch.tensor(float("nan"))  # fit's NaN guard reports it
-    terms, kl_dims = _terms(f)
+    f = model.forward_pass(xb, config.k, check=False, reparameterize=reparam, densities=config.objective != "elbo")
+    try:
+        terms, kl_dims = _terms(f)
+    except ValueError:
+        if all(t is None or bool(torch.isfinite(t).all()) for t in f[3:]):
+            raise
+        return torch.tensor(float("nan"))  # non-finite log-densities: fit's NaN guard reports them
     if config.objective == "elbo":
         kl = terms.kl
         if config.free_bits > 0:
@@ -307,14 +341,18 @@ def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, bet
             kl = kl_dims.mean(0).clamp(min=config.free_bits).sum().expand_as(kl)
         objective = terms.reconstruction - beta * kl
     else:
-        log_w = bounds.log_weights(f.log_px_z, f.log_pz, f.log_qz_x)
+        try:
+            log_w = bounds.log_weights(f.log_px_z, f.log_pz, f.log_qz_x)
+        except ValueError:
+            return torch.tensor(float("nan"))  # only the log-densities' finiteness is checked there
         objective = gradients.iwae_surrogate(log_w) if reparam else gradients.vimco_surrogate(log_w, f.log_qz_x)
     acc.add(terms, kl_dims, f.q.mean, objective)
     return -objective.mean()
 
 
-def _checkpoint_payload(model, optimizer, config, history, epoch, best_state, best_val, bad_epochs) -> dict:
+def _checkpoint_payload(model, optimizer, config, history, epoch, best_state, best_val, bad_epochs, ema=None) -> dict:
     return {
+        "ema": ema,
         "model_class": type(model).__name__,
         "model_kwargs": dict(model.hparams),
         "model_state": model.state_dict(),
@@ -362,13 +400,42 @@ def load_model(path) -> LatentVariableModel:
 
 
 def _make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
-    return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    """The configured optimizer, with the multi-tensor (``foreach``) update: ~2.5× faster steps on CPU."""
+    return OPTIMIZERS[config.optimizer](model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                                        foreach=True)
 
 
 def _grad_is_finite(model, config: TrainConfig) -> bool:
-    max_norm = float("inf") if config.grad_clip is None else float(config.grad_clip)
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    return bool(torch.isfinite(norm))
+    """True if the gradient's global norm is finite; clips it to ``config.grad_clip`` if set."""
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    norm = torch.nn.utils.get_total_norm(grads)
+    if not torch.isfinite(norm):
+        return False
+    if config.grad_clip is not None:
+        torch.nn.utils.clip_grads_with_norm_(model.parameters(), float(config.grad_clip), norm)
+    return True
+
+
+class _Average:
+    """Exponential moving average of a model's parameters (Polyak averaging), swapped in for evaluation."""
+
+    def __init__(self, model, decay: float, state: list | None = None):
+        self.params = [p for p in model.parameters()]
+        self.decay = decay
+        self.shadow = [p.detach().clone() for p in self.params] if state is None else [t.to(p.device) for t, p in zip(state, self.params)]
+
+    @torch.no_grad()
+    def update(self) -> None:
+        for avg, p in zip(self.shadow, self.params):
+            avg.lerp_(p.detach(), 1.0 - self.decay)
+
+    @torch.no_grad()
+    def swap(self) -> None:
+        """Exchange the model's weights and the averaged ones (call twice to undo)."""
+        for avg, p in zip(self.shadow, self.params):
+            tmp = p.detach().clone()
+            p.copy_(avg)
+            avg.copy_(tmp)
 
 
 def _record(history: History, split: str, ev: Evaluation) -> None:
@@ -380,7 +447,7 @@ def _record(history: History, split: str, ev: Evaluation) -> None:
 
 
 def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None = None, *,
-        resume: str | None = None, **overrides) -> History:
+        resume: str | None = None, augment=None, **overrides) -> History:
     r"""Train ``model`` in place by stochastic gradient ascent on ``config.objective``.
 
     Parameters
@@ -397,6 +464,10 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
         A checkpoint written by a previous ``fit`` (``config.checkpoint``): weights, optimizer,
         history, random state and early-stopping state are restored and training continues
         from the next epoch up to ``config.epochs``.
+    augment : callable, optional
+        Applied to every training mini-batch, ``augment(x_batch) -> x_batch`` (e.g.
+        :func:`vae_support.data.random_shift`); its output must stay in the likelihood's support.
+        Not saved in checkpoints: pass it again when resuming.
     **overrides
         Fields of :class:`TrainConfig` replacing those of ``config``
         (``fit(model, x, epochs=20, progress=False)``).
@@ -415,6 +486,8 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
     """
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"model: expected a vae_support.models model, got {type(model).__name__}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment: expected a callable x_batch -> x_batch, got {type(augment).__name__}")
     config = dataclasses.replace(config or TrainConfig(), **overrides) if overrides else (config or TrainConfig())
     config.validate()
     if config.objective == "vimco" and config.k < 2:
@@ -431,9 +504,11 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
     optimizer = _make_optimizer(model, config)
     history = History()
     start_epoch, best_state, best_val, bad_epochs = 0, None, -float("inf"), 0
+    ema_state = None
     set_seed(config.seed)
     if resume is not None:
         ckpt = load_checkpoint(resume)
+        ema_state = ckpt.get("ema")
         model.load_state_dict(ckpt["model_state"])
         optimizer.load_state_dict(ckpt["optimizer_state"])
         history = History(**ckpt["history"])
@@ -442,6 +517,7 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
         torch.set_rng_state(ckpt["rng_state"])
     for group in optimizer.param_groups:
         group["lr"] = config.lr * config.lr_decay ** start_epoch
+    average = None if config.ema is None else _Average(model, config.ema, ema_state)
 
     model.train()
     n = x_train.shape[0]
@@ -452,7 +528,8 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
         acc = _Accumulator()
         perm = torch.randperm(n, device=x_train.device)
         for step, idx in enumerate(perm.split(config.batch_size), start=1):
-            loss = _loss(model, x_train[idx], config, beta, acc)
+            xb = x_train[idx] if augment is None else augment(x_train[idx])
+            loss = _loss(model, xb, config, beta, acc)
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     f"non-finite loss ({float(loss)}) at epoch {epoch}, step {step}; the model keeps its last good weights",
@@ -465,15 +542,19 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
                     f"non-finite gradient at epoch {epoch}, step {step}; the model keeps its last good weights",
                     epoch, step, history)
             optimizer.step()
+            if average is not None:
+                average.update()
         history.epoch.append(epoch)
+        if average is not None:
+            average.swap()  # evaluate, select and save the averaged weights
         _record(history, "train", acc.result())
-        history.train_objective.append(acc.sums["objective"] / acc.n)
+        history.train_objective.append(acc.mean("objective"))
         history.beta.append(beta)
         history.lr.append(optimizer.param_groups[0]["lr"])
         for group in optimizer.param_groups:
             group["lr"] *= config.lr_decay
         if x_val is not None:
-            ev = evaluate(model, x_val, k=config.eval_k)
+            ev = _validate(model, x_val, config)
             _record(history, "val", ev)
             if ev.elbo > best_val:
                 best_val, bad_epochs, history.best_epoch = ev.elbo, 0, epoch
@@ -481,6 +562,8 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
                     best_state = copy.deepcopy(model.state_dict())
             else:
                 bad_epochs += 1
+        if average is not None:
+            average.swap()
         history.seconds.append(time.perf_counter() - t0)
         if config.progress:
             post = {"train_elbo": f"{history.train_elbo[-1]:.2f}"}
@@ -493,11 +576,14 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
             path = Path(config.checkpoint)
             path.parent.mkdir(parents=True, exist_ok=True)
             torch.save(_checkpoint_payload(model, optimizer, config, history, epoch, best_state,
-                                           best_val if best_val > -float("inf") else None, bad_epochs), path)
+                                           best_val if best_val > -float("inf") else None, bad_epochs,
+                                           None if average is None else average.shadow), path)
         if stop:
             break
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
+    elif average is not None:
+        average.swap()  # return the averaged weights
     model.eval()
     return history
