@@ -127,16 +127,23 @@ def probe(browser, site_url):
 
 # --------------------------------------------------------------------------- the build
 def test_build_is_fast_and_complete(site_dir):
-    """Both languages from stored outputs in <= 60 s; the landing page and both roots exist."""
-    seconds = BUILD.get("seconds")
+    """Both languages from stored outputs in <= 60 s; the landing page and both roots exist.
+
+    The budget is checked on the CPU time of the whole build (both languages, all processes),
+    which bounds the wall time on an idle machine even with one core and, unlike the wall
+    time, does not grow when other work shares the machine.
+    """
     assert (site_dir / "index.html").is_file()
     for lang in build_book.LANGS:
         assert (site_dir / lang / "index.html").is_file()
         assert (site_dir / lang / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax not served locally"
         assert not (site_dir / "jupyter_execute").exists(), "myst-nb scratch files leaked into the site"
-    if seconds is None:
+    if "cpu_seconds" not in BUILD:
         pytest.skip("SITE_NO_BUILD=1: the build was not timed")
-    assert seconds <= BUILD_BUDGET_S, f"building both languages took {seconds:.1f} s (> 60 s)"
+    print(f"site build: {BUILD['seconds']:.1f} s wall, {BUILD['cpu_seconds']:.1f} s CPU (both languages)")
+    assert BUILD["cpu_seconds"] <= BUILD_BUDGET_S, (
+        f"building both languages took {BUILD['cpu_seconds']:.1f} s of CPU (> 60 s; wall {BUILD['seconds']:.1f} s)"
+    )
 
 
 def test_mathjax_is_local(site_dir):
