@@ -249,6 +249,7 @@ def test_wrong_answers_fail_exactly_their_checks(graded, slug):
         for tcr in tf.test_case_results:
             if not tcr.passed:
                 assert "AssertionError: " in tcr.message and "got " in tcr.message and "Traceback" not in tcr.message, tcr.message
+                assert len(tcr.message) < 800, f"keep feedback short: {tcr.message}"
 
 
 def test_grade_command_scores_the_blank_english_versions_zero(graded, tmp_path):
