@@ -20,12 +20,7 @@ from vae_support.gradients import (
 MU, LOG_SIGMA = 0.7, math.log(0.8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from test_models import one_thread  # noqa: E402,F401  (autouse: tiny models run on one thread)
 
 
 @pytest.fixture

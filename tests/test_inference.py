@@ -13,13 +13,7 @@ from vae_support.toy import LinearGaussian
 SIGMA = 0.7
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is fastest, and immune to a busy machine's oversubscription."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from test_models import one_thread  # noqa: E402,F401  (autouse: tiny models run on one thread)
 
 
 @pytest.fixture

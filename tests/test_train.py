@@ -8,13 +8,7 @@ from vae_support.train import NonFiniteLossError, TrainConfig, active_units, eva
 
 FAST = dict(batch_size=100, progress=False)
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is fastest, and immune to a busy machine's oversubscription."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from test_models import one_thread  # noqa: E402,F401  (autouse: tiny models run on one thread)
 
 
 
@@ -235,3 +229,26 @@ def test_dropout_acts_in_training_mode_only():
     for name in ("decoder_dropout", "encoder_dropout"):
         with pytest.raises(ValueError, match=name):
             small_vae(**{name: 1.0})
+
+
+def test_threads_setting_is_restored(digits):
+    train, _ = digits
+    before = torch.get_num_threads()
+    seen = []
+    model = small_vae()
+    model.encoder.register_forward_pre_hook(lambda m, i: seen.append(torch.get_num_threads()))
+    fit(model, train[:100], epochs=1, threads=2, **FAST)
+    assert seen == [2] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        TrainConfig(threads=0)
+
+
+def test_save_checkpoint_of_an_untrained_model_round_trips(tmp_path):
+    from vae_support.train import save_checkpoint
+
+    model = small_vae(prior="mog", encoder_cov="full", decoder_dropout=0.1)
+    path = save_checkpoint(tmp_path / "sub" / "m.pt", model)
+    loaded = load_model(path)
+    assert loaded.hparams == model.hparams
+    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        torch.testing.assert_close(a, b, msg=name)
