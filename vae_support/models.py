@@ -233,6 +233,10 @@ class LatentVariableModel(nn.Module):
         """The prior :math:`p(z)`, event shape [z_dim]."""
         raise NotImplementedError
 
+    def prior_for(self, q: Distribution) -> Distribution:
+        """The prior, broadcast to q's batch shape where a closed-form KL needs it (hook for subclasses)."""
+        return self.prior_distribution()
+
     def encode(self, x: torch.Tensor) -> Distribution:
         r"""The variational posterior :math:`q_\phi(z\mid x)`: batch shape [batch], event [z_dim]."""
         return self.encode_unchecked(self.check_x(x))
@@ -271,7 +275,7 @@ class LatentVariableModel(nn.Module):
         elif tuple(q.batch_shape) != (x.shape[0],) or tuple(q.event_shape) != (self.z_dim,):
             raise ValueError(f"q: expected batch shape [{x.shape[0]}] and event shape [{self.z_dim}], "
                              f"got {tuple(q.batch_shape)} and {tuple(q.event_shape)}")
-        prior = self.prior_distribution().expand(q.batch_shape)
+        prior = self.prior_for(q)
         z = q.rsample((k,)) if q.has_rsample and reparameterize else q.sample((k,))
         log_px_z = self.decode_unchecked(z).log_prob(x)
         if not densities:
@@ -446,6 +450,10 @@ class DiscreteVAE(LatentVariableModel):
         """:math:`q_\\phi(z|x)` as ``Independent(Bernoulli, 1)``, without input checks."""
         return Independent(Bernoulli(logits=self.encoder(x * self.input_scale), validate_args=False), 1,
                            validate_args=False)
+
+    def prior_for(self, q: Distribution) -> Distribution:
+        """The prior expanded to q's batch shape (torch's Bernoulli–Bernoulli KL does not broadcast)."""
+        return self.prior_distribution().expand(q.batch_shape)
 
     def prior_distribution(self) -> Distribution:
         """:math:`p(z) = \\prod_j \\mathrm{Bernoulli}(1/2)`, event [z_dim]."""

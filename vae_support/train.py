@@ -242,26 +242,26 @@ def active_units(q_means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD
 class _Accumulator:
     """Sums per-point ELBO terms over an epoch as tensors (no per-step sync); ``result()`` averages them."""
 
+    NAMES = ("elbo", "reconstruction", "kl", "objective")
+
     def __init__(self):
         self.n = 0
-        self.sums: dict[str, torch.Tensor | float] = {"elbo": 0.0, "reconstruction": 0.0, "kl": 0.0, "objective": 0.0}
+        self.sums: torch.Tensor | float = 0.0  # [4]: the NAMES, summed over points
         self.kl_dims = None
         self.means: list[torch.Tensor] = []
 
     @torch.no_grad()
     def add(self, terms: bounds.ElboTerms, kl_dims: torch.Tensor | None, q_mean: torch.Tensor, objective=None):
         self.n += terms.elbo.shape[0]
-        for name in ("elbo", "reconstruction", "kl"):
-            self.sums[name] = self.sums[name] + getattr(terms, name).sum()
-        if objective is not None:
-            self.sums["objective"] = self.sums["objective"] + objective.detach().sum()
+        objective = torch.zeros_like(terms.elbo) if objective is None else objective.detach()
+        self.sums = self.sums + torch.stack((terms.elbo, terms.reconstruction, terms.kl, objective)).sum(1)
         if kl_dims is not None:
             s = kl_dims.sum(0)
             self.kl_dims = s if self.kl_dims is None else self.kl_dims + s
         self.means.append(q_mean.detach())
 
     def mean(self, name: str) -> float:
-        return float(self.sums[name]) / self.n
+        return float(self.sums[self.NAMES.index(name)]) / self.n
 
     def result(self) -> Evaluation:
         kl_dims = [] if self.kl_dims is None else (self.kl_dims / self.n).tolist()
@@ -270,8 +270,11 @@ class _Accumulator:
         return Evaluation(self.mean("elbo"), self.mean("reconstruction"), self.mean("kl"), kl_dims, units)
 
 
-def _terms(f: ForwardPass) -> tuple[bounds.ElboTerms, torch.Tensor | None]:
-    return bounds.elbo_terms(f.log_px_z, f.q, f.prior, f.z), kl_per_dimension(f.q, f.prior)
+def _terms(f: ForwardPass, kl_dims_grad: bool = False) -> tuple[bounds.ElboTerms, torch.Tensor | None]:
+    """ELBO terms (with gradients) and the per-coordinate KL (with gradients only if asked: free bits)."""
+    with torch.set_grad_enabled(kl_dims_grad and torch.is_grad_enabled()):
+        kl_dims = kl_per_dimension(f.q, f.prior)
+    return bounds.elbo_terms(f.log_px_z, f.q, f.prior, f.z), kl_dims
 
 
 @torch.no_grad()
@@ -335,7 +338,7 @@ def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, bet
     reparam = config.objective != "vimco"
     f = model.forward_pass(xb, config.k, check=False, reparameterize=reparam, densities=config.objective != "elbo")
     try:
-        terms, kl_dims = _terms(f)
+        terms, kl_dims = _terms(f, kl_dims_grad=config.free_bits > 0)
     except ValueError:
         if all(t is None or bool(torch.isfinite(t).all()) for t in f[3:]):
             raise
@@ -433,8 +436,7 @@ class _Average:
 
     @torch.no_grad()
     def update(self) -> None:
-        for avg, p in zip(self.shadow, self.params):
-            avg.lerp_(p.detach(), 1.0 - self.decay)
+        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - self.decay)
 
     @torch.no_grad()
     def swap(self) -> None:
