@@ -42,6 +42,11 @@ def test_training_improves_the_validation_elbo_and_fills_the_history(digits):
             assert elbo == pytest.approx(rec - kl, abs=1e-3)
             assert sum(dims) == pytest.approx(kl, rel=1e-4) and len(dims) == 2
     assert 0 <= h.val_active_units[-1] <= 2
+    # on the trained model the IWAE bound sits above the ELBO (same K draws per point)
+    torch.manual_seed(0)
+    log_w = model.log_weights(val, k=50).detach()
+    from vae_support.bounds import elbo, iwae_bound
+    assert (iwae_bound(log_w) >= elbo(log_w)).all() and float((iwae_bound(log_w) - elbo(log_w)).mean()) > 0.1
 
 
 def test_iwae_objective_is_above_the_elbo_and_vimco_trains_the_discrete_model(digits):
