@@ -148,7 +148,7 @@ def build_language(lang: str, book: Path, out: Path, quiet: bool = False, only: 
     import myst_nb.sphinx_ext
     from jupyter_book.sphinx import build_sphinx
 
-    sys.path.insert(0, str(ROOT / "scripts"))  # the local extension sphinx_twins
+    sys.path.insert(0, str(ROOT / "scripts"))  # the local extension sphinx_course
     # myst-nb writes the notebooks' extracted outputs to <outdir>/../jupyter_execute, which for
     # us is the published html/ folder shared by both languages: keep them per language, outside.
     myst_nb.sphinx_ext.OUTPUT_FOLDER = f"../.jupyter_execute/{lang}"
@@ -189,6 +189,7 @@ LANDING = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="pt/_static/favicon.svg" type="image/svg+xml">
 <link rel="alternate" hreflang="pt" href="pt/index.html">
 <link rel="alternate" hreflang="en" href="en/index.html">
 <style>

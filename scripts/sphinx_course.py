@@ -1,28 +1,30 @@
-"""Sphinx extension: link every page of one language's build to its twin in the other.
+"""Sphinx extension with the course's own needs (one Sphinx build per language).
 
-The site publishes each language as its own Sphinx build side by side
+**Twin links.** The site publishes each language as its own Sphinx build side by side
 (``_build/html/pt/<page>.html`` and ``_build/html/en/<page>.html``); pages have the same
 name in both, so the twin of ``<page>`` is ``../<other>/<page>.html``.
+Configuration: ``twins_languages``, an ordered mapping ``{folder: label}`` of the published
+languages; the current build's folder is the source folder's name (``book/pt`` -> ``pt``).
+Adds to every page's template context ``twin_links`` (list of ``(folder, label, url)`` for
+the other languages), ``twin_home`` (URL of the landing page) and a
+``<link rel="alternate" hreflang=...>`` per twin in ``metatags``;
+``book/_templates/lang-switch.html`` shows them in the article header.
 
-Configuration (``sphinx.config`` in ``_config.yml``): ``twins_languages``, an ordered
-mapping ``{folder: label}`` of the published languages; the current build's folder is
-the source folder's name (``book/pt`` -> ``pt``).
-
-Adds to every page's template context:
-``twin_links`` (list of ``(folder, label, url)`` for the other languages),
-``twin_home`` (URL of the landing page ``_build/html/index.html``), and a
-``<link rel="alternate" hreflang=...>`` per twin in ``metatags``.
-Templates: ``book/_templates/lang-switch.html`` shows them in the article header.
-
-Two fixes to sphinx-proof 0.4's ``{prf:proof}``, which the course's proofs use:
+**Proofs.** Two fixes to sphinx-proof 0.4's ``{prf:proof}``:
 
 - ``twins_proof_word`` (default "Proof"): sphinx-proof writes the English word "Proof." at
   the start of every proof; it is replaced by this word ("Demonstração" in Portuguese).
 - ``:label: prf-…`` is accepted on ``{prf:proof}`` (CONTRIBUTING.md labels derivations);
   it becomes the proof's anchor, for ``{ref}`text <prf-…>``` and ``#prf-…`` links.
+
+**Offline pages.** Notebook outputs may link stylesheets on the web (matplotlib's
+``to_jshtml()`` animations link Font Awesome 4 on a CDN); those ``<link>`` tags are removed
+from the outputs: the theme's own Font Awesome draws the animation's buttons. (ipywidgets'
+CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
@@ -81,11 +83,24 @@ def labelled_proof_directive():
     return LabelledProofDirective
 
 
+OFFSITE_STYLESHEET = re.compile(r'<link\b[^>]*\bhref="https?://[^"]*"[^>]*>\s*', flags=re.I)
+
+
+def drop_offsite_stylesheets(app, doctree):
+    """Remove ``<link href="http(s)://…">`` from raw HTML (notebook outputs)."""
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split() and OFFSITE_STYLESHEET.search(raw.astext()):
+            text = OFFSITE_STYLESHEET.sub("", raw.astext())
+            raw.parent.replace(raw, nodes.raw(text, text, **{k: v for k, v in raw.attributes.items()
+                                                          if k in ("format", "classes")}))
+
+
 def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
     app.add_config_value("twins_proof_word", "Proof", "env")
     app.connect("html-page-context", _page_context)
     app.connect("doctree-read", localize_proof_word)
+    app.connect("doctree-read", drop_offsite_stylesheets)
     app.setup_extension("sphinx_proof")
     app.add_directive_to_domain("prf", "proof", labelled_proof_directive(), override=True)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.1", "env_version": 2}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.2", "env_version": 3}

@@ -318,7 +318,7 @@ def test_both_tocs_list_the_same_pages():
 
 
 def test_twin_url():
-    from sphinx_twins import twin_url
+    from sphinx_course import twin_url
 
     assert twin_url("elbo-derivation", "en") == "../en/elbo-derivation.html"
     assert twin_url("sub/page", "pt") == "../../pt/sub/page.html"
