@@ -138,3 +138,12 @@ def test_optimize_local_q_rejects_bad_input(toy, x):
             optimize_local_q(model, x, **kwargs)
     with pytest.raises(ValueError, match="x: expected shape"):
         optimize_local_q(model, x[:, :3])
+
+
+def test_gaps_need_a_gaussian_encoder():
+    from vae_support.models import DiscreteVAE
+
+    torch.manual_seed(0)
+    model = DiscreteVAE(x_dim=4, z_dim=2, hidden=(8,))
+    with pytest.raises(ValueError, match="Gaussian q .*Bernoulli"):
+        optimize_local_q(model, torch.tensor([[0.0, 1.0, 2.0, 3.0]]))

@@ -61,7 +61,8 @@ def _gaussian_parameters(q: Distribution) -> list[torch.Tensor]:
         d = tril.shape[-1]
         rows, cols = torch.tril_indices(d, d, offset=-1, device=tril.device)
         return [q.mean.detach().clone(), torch.diagonal(tril, dim1=-2, dim2=-1).log(), tril[..., rows, cols].clone()]
-    raise ValueError(f"model: per-point optimization needs a Gaussian q, got {type(q).__name__}")
+    base = f"({type(q.base_dist).__name__})" if isinstance(q, Independent) else ""
+    raise ValueError(f"model: per-point optimization needs a Gaussian q (VAE), got {type(q).__name__}{base}")
 
 
 def _gaussian_from(params: list[torch.Tensor]) -> Distribution:
