@@ -230,3 +230,16 @@ def test_diagonal_gap_curve():
 def test_bad_lang_is_rejected():
     with pytest.raises(ValueError, match="lang"):
         ls.plot_kl_vs_dimension([1], [0.0], lang="de")
+
+
+def test_diagonal_fit_draws_both_covariances():
+    post = np.array([[1.0, 0.6], [0.6, 1.0]])
+    q = np.diag([0.64, 0.64])
+    ax = ls.plot_diagonal_fit([0.5, -0.5], post, q, lang="en")
+    p1, p2, q1, q2 = ax.patches
+    assert sorted([p1.width, p1.height]) == pytest.approx([2 * math.sqrt(0.4), 2 * math.sqrt(1.6)])
+    assert p2.width == pytest.approx(2 * p1.width)
+    assert q1.width == pytest.approx(1.6) and q1.height == pytest.approx(1.6)
+    assert p1.angle % 180 == pytest.approx(45.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact posterior", "diagonal q"]
+    assert ls.plot_diagonal_fit([0, 0], post, q, lang="pt").get_legend().get_texts()[1].get_text() == "q diagonal"

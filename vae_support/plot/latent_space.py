@@ -33,7 +33,7 @@ __all__ = [
     "lerp", "slerp", "gaussian_quantile_grid", "class_means", "transfer_codes",
     "gaussian_total_correlation", "plot_decoded_grid", "plot_digit_rows", "plot_path_norms",
     "plot_anomaly_scores", "plot_roc", "plot_prior_density", "plot_norm_concentration",
-    "plot_kl_vs_dimension", "plot_posterior_ellipses_2d", "plot_diagonal_gap",
+    "plot_kl_vs_dimension", "plot_posterior_ellipses_2d", "plot_diagonal_gap", "plot_diagonal_fit",
 ]
 
 #: Row names that the figures translate (any other name is drawn as given).
@@ -574,4 +574,36 @@ def plot_diagonal_gap(rho, kl, measured=None, ax=None, lang: str = "pt"):
     ax.set_xlabel(tr(lang, "correlação ρ da posterior", "posterior correlation ρ"))
     ax.set_ylabel(tr(lang, "KL mínima (nats)", "least KL (nats)"))
     ax.legend(frameon=False)
+    return ax
+
+
+def plot_diagonal_fit(mean, cov_posterior, cov_q, ax=None, lang: str = "pt"):
+    """A 2-D Gaussian posterior and a (diagonal) approximation q with the same mean: 1 and 2 std ellipses.
+
+    Parameters
+    ----------
+    mean : array [2]
+    cov_posterior, cov_q : array [2, 2]
+        Covariances of the exact posterior and of q.
+
+    Returns
+    -------
+    Axes; ``ax.patches`` are the posterior's ellipses (1 then 2 std), then q's.
+    """
+    check_lang(lang)
+    mean = _as_array("mean", mean)
+    covs = [np.asarray(c.detach().cpu() if hasattr(c, "detach") else c, dtype=float) for c in (cov_posterior, cov_q)]
+    if mean.shape != (2,) or any(c.shape != (2, 2) for c in covs):
+        raise ValueError("mean, cov_posterior, cov_q: expected shapes [2], [2, 2], [2, 2]")
+    ax = get_ax(ax, figsize=(4.5, 4.5))
+    for cov, key, color in zip(covs, ("posterior", "diagonal"), (COLORS["posterior"], COLORS["q"])):
+        for n_std in (1.0, 2.0):
+            _ellipse(ax, mean, cov, color, n_std=n_std, lw=2, label=_name(lang, key) if n_std == 1.0 else None)
+    radius = 2.4 * math.sqrt(max(float(np.linalg.eigvalsh(c).max()) for c in covs))
+    ax.set_xlim(mean[0] - radius, mean[0] + radius)
+    ax.set_ylim(mean[1] - radius, mean[1] + radius)
+    ax.set_aspect("equal")
+    ax.set_xlabel("z₁")
+    ax.set_ylabel("z₂")
+    ax.legend(frameon=False, fontsize=8)
     return ax
