@@ -123,8 +123,9 @@ def elbo_terms(log_px_z, q: Distribution, p: Distribution, z=None) -> ElboTerms:
 def beta_elbo(reconstruction, kl, beta: float = 1.0) -> torch.Tensor:
     r"""The β-weighted ELBO :math:`\mathbb E_q[\log p(x|z)] - \beta\,\mathrm{KL}(q\|p)`.
 
-    Book equation ``eq-beta-elbo`` (Higgins et al., 2017). ``beta = 1`` gives the ELBO; for
-    ``beta != 1`` the value is no longer a bound on :math:`\log p(x)`.
+    Book equation ``eq-beta-elbo`` (Higgins et al., 2017). ``beta = 1`` gives the ELBO. Since
+    KL ≥ 0, ``beta > 1`` gives a looser lower bound on :math:`\log p(x)`, while ``beta < 1`` may
+    exceed :math:`\log p(x)`: it is then no bound at all.
 
     Parameters
     ----------
