@@ -5,8 +5,6 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The repository address used by the launch buttons and the notebooks' Colab cell.
-REPO_URL ?= https://github.com/vae-course/elbo-vae-geometry
 
 .PHONY: install book test clean
 

@@ -25,6 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -147,3 +148,12 @@ def pytest_terminal_summary(terminalreporter):
     for path, total in sorted(seconds.items(), key=lambda kv: -kv[1]):
         flag = f"  OVER the {NOTEBOOK_BUDGET_S:.0f} s budget" if total > NOTEBOOK_BUDGET_S else ""
         terminalreporter.write_line(f"{total:7.1f} s  {path}{flag}")
+
+
+@pytest.fixture
+def float64_default():
+    """Exact comparisons in double precision; the global default dtype is restored afterwards."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

@@ -6,13 +6,7 @@ from torch.distributions import Independent, MultivariateNormal, Normal, Student
 from vae_support.kl import full_gaussian_kl, gaussian_kl, monte_carlo_kl
 
 
-@pytest.fixture(autouse=True)
-def float64_default():
-    """Exact comparisons in double precision; the global default is restored afterwards."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def diag_normal(mu, logvar):

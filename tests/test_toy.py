@@ -9,13 +9,7 @@ from vae_support.kl import monte_carlo_kl
 from vae_support.toy import Grid1D, LinearGaussian
 
 
-@pytest.fixture(autouse=True)
-def float64_default():
-    """Exact comparisons in double precision; the global default is restored afterwards."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 @pytest.fixture
