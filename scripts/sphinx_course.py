@@ -83,6 +83,32 @@ def labelled_proof_directive():
     return LabelledProofDirective
 
 
+GLUED_NUMBER = re.compile(r"[-+−]?(\d[\d,]*)?\.?\d+([eE][-+]?\d+)?\s?%?")
+
+
+def decimal_comma(text: str) -> str:
+    """``"1,234.5"`` -> ``"1.234,5"``: a number written the Brazilian way; other text unchanged."""
+    if not GLUED_NUMBER.fullmatch(text):
+        return text
+    return text.translate(str.maketrans({".": ",", ",": "."}))
+
+
+def localize_glued_numbers(app, doctree):
+    """With ``course_decimal_comma``, glued numbers (``{glue:text}``) get a decimal comma.
+
+    Code and its printed output keep Python's decimal point; only numbers pasted into prose
+    follow the reader's language (Portuguese: ``0,5``; English: ``0.5``).
+    """
+    if not app.config.course_decimal_comma:
+        return
+    for node in list(doctree.findall(nodes.inline)):
+        if "pasted-text" in node["classes"]:
+            text = node.astext()
+            localized = decimal_comma(text)
+            if localized != text:
+                node.replace(node.children[0], nodes.Text(localized))
+
+
 OFFSITE_STYLESHEET = re.compile(r'<link\b[^>]*\bhref="https?://[^"]*"[^>]*>\s*', flags=re.I)
 
 
@@ -98,9 +124,11 @@ def drop_offsite_stylesheets(app, doctree):
 def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
     app.add_config_value("twins_proof_word", "Proof", "env")
+    app.add_config_value("course_decimal_comma", False, "env")
     app.connect("html-page-context", _page_context)
     app.connect("doctree-read", localize_proof_word)
     app.connect("doctree-read", drop_offsite_stylesheets)
+    app.connect("doctree-read", localize_glued_numbers)
     app.setup_extension("sphinx_proof")
     app.add_directive_to_domain("prf", "proof", labelled_proof_directive(), override=True)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.2", "env_version": 3}

@@ -322,3 +322,24 @@ def test_twin_url():
 
     assert twin_url("elbo-derivation", "en") == "../en/elbo-derivation.html"
     assert twin_url("sub/page", "pt") == "../../pt/sub/page.html"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("1.5", "1,5"), ("-10.11", "-10,11"), ("100,000", "100.000"), ("2.3e-04", "2,3e-04"),
+     ("71.3 %", "71,3 %"), ("42", "42"), ("q_std_factor", "q_std_factor"), ("N(2, 2)", "N(2, 2)")],
+)
+def test_decimal_comma(text, expected):
+    from sphinx_course import decimal_comma
+    assert decimal_comma(text) == expected
+
+
+def test_glued_numbers_follow_the_language(site_dir):
+    """The same glued value reads 0,0086 in Portuguese prose and 0.0086 in English."""
+    pasted = re.compile(r'class="pasted-text">([^<]*)<')
+    pt = pasted.findall((site_dir / "pt" / "elbo-derivation.html").read_text(encoding="utf-8"))
+    en = pasted.findall((site_dir / "en" / "elbo-derivation.html").read_text(encoding="utf-8"))
+    assert pt and len(pt) == len(en)
+    decimals = [(p, e) for p, e in zip(pt, en) if "." in e]
+    assert decimals, "expected glued decimals in the pilot chapter"
+    assert all(p == e.translate(str.maketrans(".,", ",.")) for p, e in decimals)
