@@ -171,6 +171,24 @@ def score_row(submission: pathlib.Path, results) -> dict:
     return row
 
 
+@contextlib.contextmanager
+def one_thread_per_kernel():
+    """While several kernels grade at once, each gets one OpenMP thread; the setting is restored after.
+
+    Restoring matters: kernels started later in the same process (nbval's, say) would otherwise
+    inherit ``OMP_NUM_THREADS=1`` and compute with other rounding than the stored outputs.
+    """
+    previous = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = previous
+
+
 def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pathlib.Path | None = None,
           build: pathlib.Path = DEFAULT_OUT, jobs: int = 1) -> list[dict]:
     """Grade every ``*.ipynb`` in ``folder``; write ``scores.csv`` and ``feedback/<name>.txt`` in ``out``.
@@ -186,10 +204,9 @@ def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pat
     if not submissions:
         raise FileNotFoundError(f"folder: no .ipynb submissions in {folder}")
     zips = [pathlib.Path(autograder) if autograder else _find_autograder(assignment_of(s), build) for s in submissions]
-    if jobs > 1:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")  # one thread per kernel when several run at once
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
+    threads = one_thread_per_kernel() if jobs > 1 else contextlib.nullcontext()
+    with threads, concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
         graded = pool.map(grade_one, submissions, zips)
         rows = []
         for sub, results in zip(submissions, graded):

@@ -168,9 +168,8 @@ def graded(tmp_path_factory):
         if slug in WRONG:
             solution = out / WRONG_LANG / slug / "autograder" / f"{slug}.ipynb"
             jobs[slug, WRONG_LANG, "wrong"] = (patch_wrong(solution, slug, out / f"{slug}-wrong.ipynb"), zip_path)
-    os.environ["OMP_NUM_THREADS"] = "1"  # two kernels on two cores: one thread each (inherited)
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+    with A.one_thread_per_kernel(), concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
         futures = {key: pool.submit(A.grade_one, *args) for key, args in jobs.items()}
         results = {key: f.result() for key, f in futures.items()}
     return out, results
@@ -268,3 +267,15 @@ def test_grade_command_scores_the_blank_english_versions_zero(graded, tmp_path):
         assert float(row["total"]) == 0 and float(row["possible"]) > 0
         feedback = (folder / "grades" / "feedback" / f"student{i}.txt").read_text(encoding="utf-8")
         assert "question not answered yet" in feedback and "Traceback" not in feedback
+
+
+def test_one_thread_per_kernel_restores_the_environment(monkeypatch):
+    """Grading several kernels at once must not leave OMP_NUM_THREADS=1 to later kernels (nbval's)."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with A.one_thread_per_kernel():
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    with A.one_thread_per_kernel():
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert os.environ["OMP_NUM_THREADS"] == "4"
