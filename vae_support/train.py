@@ -251,6 +251,7 @@ class _Accumulator:
         self.means: list[torch.Tensor] = []
 
     @torch.no_grad()
+    @torch.no_grad()  # bookkeeping only: no autograd graph grows across the epoch
     def add(self, terms: bounds.ElboTerms, kl_dims: torch.Tensor | None, q_mean: torch.Tensor, objective=None):
         self.n += terms.elbo.shape[0]
         objective = torch.zeros_like(terms.elbo) if objective is None else objective.detach()
@@ -415,14 +416,14 @@ def _make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
                                         foreach=True)
 
 
-def _grad_is_finite(model, config: TrainConfig) -> bool:
+def _grad_is_finite(params: list[torch.nn.Parameter], config: TrainConfig) -> bool:
     """True if the gradient's global norm is finite; clips it to ``config.grad_clip`` if set."""
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    grads = [p.grad for p in params if p.grad is not None]
     norm = torch.nn.utils.get_total_norm(grads)
     if not torch.isfinite(norm):
         return False
     if config.grad_clip is not None:
-        torch.nn.utils.clip_grads_with_norm_(model.parameters(), float(config.grad_clip), norm)
+        torch.nn.utils.clip_grads_with_norm_(params, float(config.grad_clip), norm)
     return True
 
 
@@ -431,12 +432,13 @@ class _Average:
 
     def __init__(self, model, decay: float, state: list | None = None):
         self.params = [p for p in model.parameters()]
+        self.values = [p.detach() for p in self.params]  # share storage: see every optimizer step
         self.decay = decay
         self.shadow = [p.detach().clone() for p in self.params] if state is None else [t.to(p.device) for t, p in zip(state, self.params)]
 
     @torch.no_grad()
     def update(self) -> None:
-        torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - self.decay)
+        torch._foreach_lerp_(self.shadow, self.values, 1.0 - self.decay)
 
     @torch.no_grad()
     def swap(self) -> None:
@@ -537,6 +539,7 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
     for group in optimizer.param_groups:
         group["lr"] = config.lr * config.lr_decay ** start_epoch
     average = None if config.ema is None else _Average(model, config.ema, ema_state)
+    params = list(model.parameters())  # once: walking the module tree every step costs time
 
     model.train()
     n = x_train.shape[0]
@@ -555,7 +558,7 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
                     epoch, step, history)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if not _grad_is_finite(model, config):
+            if not _grad_is_finite(params, config):
                 optimizer.zero_grad(set_to_none=True)
                 raise NonFiniteLossError(
                     f"non-finite gradient at epoch {epoch}, step {step}; the model keeps its last good weights",
