@@ -16,6 +16,7 @@ from torch.distributions import MultivariateNormal
 
 from vae_support.kl import full_gaussian_kl
 from vae_support.plot import latent_space as ls
+from vae_support import latent
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def _close_figures():
 # -- computations -----------------------------------------------------------------------------
 def test_lerp_is_affine_with_the_end_points():
     z0, z1 = torch.tensor([1.0, -2.0]), torch.tensor([3.0, 4.0])
-    path = ls.lerp(z0, z1, torch.tensor([0.0, 0.25, 1.0]))
+    path = latent.lerp(z0, z1, torch.tensor([0.0, 0.25, 1.0]))
     assert path.shape == (3, 2)
     torch.testing.assert_close(path[0], z0)
     torch.testing.assert_close(path[1], torch.tensor([1.5, -0.5]))
@@ -37,7 +38,7 @@ def test_lerp_is_affine_with_the_end_points():
 def test_slerp_of_orthogonal_unit_vectors_is_the_quarter_circle():
     z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
     t = torch.tensor([0.0, 1 / 3, 0.5, 1.0])
-    path = ls.slerp(z0, z1, t)
+    path = latent.slerp(z0, z1, t)
     angle = t * math.pi / 2
     torch.testing.assert_close(path, torch.stack([angle.cos(), angle.sin()], -1))
 
@@ -45,69 +46,69 @@ def test_slerp_of_orthogonal_unit_vectors_is_the_quarter_circle():
 def test_slerp_keeps_the_norm_of_equal_norm_end_points_in_a_batch():
     g = torch.Generator().manual_seed(0)
     unit = torch.nn.functional.normalize(torch.randn(2, 7, 32, generator=g, dtype=torch.float64), dim=-1)
-    path = ls.slerp(2.5 * unit[0], 2.5 * unit[1], torch.linspace(0, 1, 11, dtype=torch.float64))
+    path = latent.slerp(2.5 * unit[0], 2.5 * unit[1], torch.linspace(0, 1, 11, dtype=torch.float64))
     assert path.shape == (11, 7, 32)
     torch.testing.assert_close(path.norm(dim=-1), torch.full((11, 7), 2.5, dtype=torch.float64))
     # whereas the straight line dips inside the sphere
-    assert (ls.lerp(2.5 * unit[0], 2.5 * unit[1], torch.tensor([0.5], dtype=torch.float64)).norm(dim=-1) < 2.5).all()
+    assert (latent.lerp(2.5 * unit[0], 2.5 * unit[1], torch.tensor([0.5], dtype=torch.float64)).norm(dim=-1) < 2.5).all()
 
 
 def test_slerp_falls_back_to_the_line_for_parallel_end_points():
     z0 = torch.tensor([1.0, 1.0])
     t = torch.tensor([0.0, 0.5, 1.0])
-    torch.testing.assert_close(ls.slerp(z0, 3 * z0, t), ls.lerp(z0, 3 * z0, t))
+    torch.testing.assert_close(latent.slerp(z0, 3 * z0, t), latent.lerp(z0, 3 * z0, t))
 
 
 def test_interpolation_bad_input():
     with pytest.raises(ValueError, match="z0, z1"):
-        ls.lerp(torch.zeros(2), torch.zeros(3), torch.tensor([0.5]))
+        latent.lerp(torch.zeros(2), torch.zeros(3), torch.tensor([0.5]))
     with pytest.raises(ValueError, match="t:"):
-        ls.slerp(torch.ones(2), torch.ones(2), torch.tensor(0.5))
+        latent.slerp(torch.ones(2), torch.ones(2), torch.tensor(0.5))
     with pytest.raises(ValueError, match="non-zero"):
-        ls.slerp(torch.zeros(2), torch.ones(2), torch.tensor([0.5]))
+        latent.slerp(torch.zeros(2), torch.ones(2), torch.tensor([0.5]))
 
 
 def test_gaussian_quantile_grid_matches_scipy():
-    coords = ls.gaussian_quantile_grid(7, eps=0.1)
+    coords = latent.gaussian_quantile_grid(7, eps=0.1)
     expected = norm.ppf(np.linspace(0.1, 0.9, 7))
     np.testing.assert_allclose(coords.numpy(), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="eps"):
-        ls.gaussian_quantile_grid(5, eps=0.5)
+        latent.gaussian_quantile_grid(5, eps=0.5)
     with pytest.raises(ValueError, match="n"):
-        ls.gaussian_quantile_grid(1)
+        latent.gaussian_quantile_grid(1)
 
 
 def test_class_means_and_transfer_by_hand():
     z = torch.tensor([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [12.0, 14.0]])
     labels = torch.tensor([3, 3, 5, 5])
-    classes, means = ls.class_means(z, labels)
+    classes, means = latent.class_means(z, labels)
     assert classes.tolist() == [3, 5]
     torch.testing.assert_close(means, torch.tensor([[1.0, 0.0], [11.0, 12.0]]))
-    moved = ls.transfer_codes(z, labels, classes, means, target=5)
+    moved = latent.transfer_codes(z, labels, classes, means, target=5)
     # the offsets from the own class mean are kept, around the target's mean
     torch.testing.assert_close(moved, torch.tensor([[10.0, 12.0], [12.0, 12.0], [10.0, 10.0], [12.0, 14.0]]))
     torch.testing.assert_close(moved[labels == 3].mean(0), means[1])
     with pytest.raises(ValueError, match="target"):
-        ls.transfer_codes(z, labels, classes, means, target=7)
+        latent.transfer_codes(z, labels, classes, means, target=7)
     with pytest.raises(ValueError, match="labels"):
-        ls.transfer_codes(z, torch.tensor([3, 3, 5, 9]), classes, means, target=5)
+        latent.transfer_codes(z, torch.tensor([3, 3, 5, 9]), classes, means, target=5)
     with pytest.raises(ValueError, match="z, labels"):
-        ls.class_means(z, labels[:3])
+        latent.class_means(z, labels[:3])
 
 
 def test_total_correlation_is_the_kl_to_the_product_of_marginals():
     rho = 0.8
     cov = torch.tensor([[1.0, rho], [rho, 1.0]], dtype=torch.float64)
-    torch.testing.assert_close(ls.gaussian_total_correlation(cov), torch.tensor(-0.5 * math.log(1 - rho**2), dtype=torch.float64))
+    torch.testing.assert_close(latent.gaussian_total_correlation(cov), torch.tensor(-0.5 * math.log(1 - rho**2), dtype=torch.float64))
     g = torch.Generator().manual_seed(1)
     a = torch.randn(4, 5, 5, generator=g, dtype=torch.float64)
     covs = a @ a.transpose(-1, -2) + 0.5 * torch.eye(5, dtype=torch.float64)
     mean = torch.zeros(4, 5, dtype=torch.float64)
     expected = full_gaussian_kl(mean, covs, mean, torch.diag_embed(torch.diagonal(covs, dim1=-2, dim2=-1)))
-    torch.testing.assert_close(ls.gaussian_total_correlation(covs), expected)
-    torch.testing.assert_close(ls.gaussian_total_correlation(torch.diag(torch.tensor([2.0, 3.0]))), torch.tensor(0.0))
+    torch.testing.assert_close(latent.gaussian_total_correlation(covs), expected)
+    torch.testing.assert_close(latent.gaussian_total_correlation(torch.diag(torch.tensor([2.0, 3.0]))), torch.tensor(0.0))
     with pytest.raises(ValueError, match="positive definite"):
-        ls.gaussian_total_correlation(torch.tensor([[1.0, 2.0], [2.0, 1.0]]))
+        latent.gaussian_total_correlation(torch.tensor([[1.0, 2.0], [2.0, 1.0]]))
 
 
 # -- figures ----------------------------------------------------------------------------------

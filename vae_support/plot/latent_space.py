@@ -1,18 +1,8 @@
 r"""Figures of Part II's last chapters (``geometry-in-practice`` and ``geometry-limits``).
 
-Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes. A few small
-computations the chapters need live here too, named for what they compute, until they find a
-home in the package module of their concept (they are tested against known answers in
-``tests/test_plot_latent_space.py``):
-
-* :func:`lerp` and :func:`slerp` — linear and spherical interpolation between latent codes
-  (White, 2016; Shoemake, 1985);
-* :func:`gaussian_quantile_grid` — a grid of the latent plane at equally spaced quantiles of
-  :math:`\mathcal N(0, 1)` (the grid of Kingma & Welling, 2014, Fig. 4);
-* :func:`class_means` and :func:`transfer_codes` — latent arithmetic with class-mean vectors;
-* :func:`gaussian_total_correlation` — the total correlation of a Gaussian, in nats.
-
-Every value is per data point and in nats.
+Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes. The
+computations these figures show (interpolation, class arithmetic, quantile grids, total
+correlation) are in :mod:`vae_support.latent`.
 """
 from __future__ import annotations
 
@@ -24,14 +14,13 @@ import torch
 from matplotlib.patches import Ellipse
 from torch.distributions import Distribution
 
-from .._checks import as_tensor, check_finite, check_integer
+from .._checks import check_integer
 from ._style import COLORS, check_lang, get_ax, tr
 from .elbo import digit_montage
 from .training import _as_array, _check_runs
 
 __all__ = [
-    "lerp", "slerp", "gaussian_quantile_grid", "class_means", "transfer_codes",
-    "gaussian_total_correlation", "plot_decoded_grid", "plot_digit_rows", "plot_path_norms",
+    "plot_decoded_grid", "plot_digit_rows", "plot_path_norms",
     "plot_anomaly_scores", "plot_roc", "plot_prior_density", "plot_norm_concentration",
     "plot_kl_vs_dimension", "plot_posterior_ellipses_2d", "plot_diagonal_gap", "plot_diagonal_fit",
 ]
@@ -54,186 +43,6 @@ ROW_NAMES = {
 def _name(lang: str, key: str) -> str:
     pair = ROW_NAMES.get(key)
     return key if pair is None else tr(lang, *pair)
-
-
-# -- computations ----------------------------------------------------------------------------
-def _check_pair(z0, z1, t) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    z0 = check_finite("z0", as_tensor("z0", z0))
-    z1 = check_finite("z1", as_tensor("z1", z1, dtype=z0.dtype)).to(z0.dtype)
-    t = check_finite("t", as_tensor("t", t, dtype=z0.dtype)).to(z0.dtype)
-    if z0.dim() < 1 or z0.shape != z1.shape:
-        raise ValueError(f"z0, z1: expected equal shapes [..., d], got {tuple(z0.shape)} and {tuple(z1.shape)}")
-    if t.dim() != 1:
-        raise ValueError(f"t: expected a 1-D tensor of interpolation times, got shape {tuple(t.shape)}")
-    return z0, z1, t.reshape(-1, *([1] * z0.dim()))
-
-
-def lerp(z0, z1, t) -> torch.Tensor:
-    r"""Linear interpolation :math:`z(t) = (1-t)\,z_0 + t\,z_1`.
-
-    Parameters
-    ----------
-    z0, z1 : Tensor [..., d]
-        End points (t = 0 and t = 1).
-    t : Tensor [T]
-        Interpolation times (usually in [0, 1]).
-
-    Returns
-    -------
-    Tensor [T, ..., d]
-    """
-    z0, z1, t = _check_pair(z0, z1, t)
-    return (1 - t) * z0 + t * z1
-
-
-def slerp(z0, z1, t) -> torch.Tensor:
-    r"""Spherical linear interpolation (White, 2016; Shoemake, 1985).
-
-    .. math::
-        z(t) = \frac{\sin((1-t)\,\omega)}{\sin\omega}\,z_0 + \frac{\sin(t\,\omega)}{\sin\omega}\,z_1,
-        \qquad \cos\omega = \frac{z_0^\top z_1}{\lVert z_0\rVert\,\lVert z_1\rVert}.
-
-    It follows the great circle from :math:`z_0` to :math:`z_1`: when the end points have the
-    same norm, every point of the path keeps that norm (the linear path cuts inside the sphere,
-    where a high-dimensional Gaussian prior has almost no mass). Where the end points are
-    (anti)parallel, :math:`\sin\omega \approx 0` and the linear path is returned.
-
-    Parameters
-    ----------
-    z0, z1 : Tensor [..., d]
-    t : Tensor [T]
-
-    Returns
-    -------
-    Tensor [T, ..., d]
-    """
-    z0, z1, t = _check_pair(z0, z1, t)
-    norms = z0.norm(dim=-1, keepdim=True) * z1.norm(dim=-1, keepdim=True)
-    if (norms == 0).any():
-        raise ValueError("z0, z1: expected non-zero vectors (the angle between them must be defined)")
-    cos = ((z0 * z1).sum(-1, keepdim=True) / norms).clamp(-1.0, 1.0)
-    omega = torch.arccos(cos)
-    sin = torch.sin(omega)
-    parallel = sin.abs() < 1e-6
-    safe = torch.where(parallel, torch.ones_like(sin), sin)
-    spherical = torch.sin((1 - t) * omega) / safe * z0 + torch.sin(t * omega) / safe * z1
-    return torch.where(parallel, (1 - t) * z0 + t * z1, spherical)
-
-
-def gaussian_quantile_grid(n: int, eps: float = 0.05) -> torch.Tensor:
-    r"""Coordinates of an n × n grid of the latent plane at quantiles of :math:`\mathcal N(0,1)`.
-
-    .. math:: z_i = \Phi^{-1}\Big(\varepsilon + (1-2\varepsilon)\frac{i}{n-1}\Big),\quad i = 0,\dots,n-1
-
-    Equal steps in probability, not in z: each cell of the grid holds the same prior mass per
-    axis, so the grid covers where the standard normal prior puts its samples (Kingma &
-    Welling, 2014, Fig. 4).
-
-    Parameters
-    ----------
-    n : int
-        Points per axis, ≥ 2.
-    eps : float
-        Probability left out at each end, in (0, 0.5).
-
-    Returns
-    -------
-    Tensor [n]
-        The coordinates (the same on both axes), increasing.
-    """
-    n = check_integer("n", n, minimum=2)
-    if not 0 < float(eps) < 0.5:
-        raise ValueError(f"eps: expected a probability in (0, 0.5), got {eps!r}")
-    probs = torch.linspace(float(eps), 1 - float(eps), n, dtype=torch.float64)
-    return torch.distributions.Normal(0.0, 1.0).icdf(probs).to(torch.get_default_dtype())
-
-
-def class_means(z, labels) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Mean latent code of each class, :math:`\bar z_c = \frac{1}{n_c}\sum_{i:y_i=c} z_i`.
-
-    Parameters
-    ----------
-    z : Tensor [n, d]
-        Codes, e.g. the means of :math:`q_\phi(z|x_i)`.
-    labels : Tensor [n]
-        Integer class of each code.
-
-    Returns
-    -------
-    (classes [c], means [c, d])
-        The sorted distinct classes and their mean codes.
-    """
-    z = check_finite("z", as_tensor("z", z))
-    labels = torch.as_tensor(labels)
-    if z.dim() != 2 or labels.shape != z.shape[:1]:
-        raise ValueError(f"z, labels: expected z [n, d] and labels [n], got {tuple(z.shape)} and {tuple(labels.shape)}")
-    classes = torch.unique(labels)
-    means = torch.stack([z[labels == c].mean(0) for c in classes])
-    return classes, means
-
-
-def transfer_codes(z, labels, classes, means, target) -> torch.Tensor:
-    r"""Move codes to another class, keeping their offset from their own class mean ("style").
-
-    .. math:: z' = z - \bar z_{y} + \bar z_{\text{target}}
-
-    The offset :math:`z - \bar z_y` is what distinguishes this example from the average example
-    of its class (slant, thickness…); adding it to another class's mean asks the decoder for
-    *that* example's style in the target class.
-
-    Parameters
-    ----------
-    z : Tensor [n, d]
-    labels : Tensor [n]
-        Class of each code (each must be among ``classes``).
-    classes, means : Tensor [c], Tensor [c, d]
-        As returned by :func:`class_means`.
-    target : int
-        The class to move to (one of ``classes``).
-
-    Returns
-    -------
-    Tensor [n, d]
-    """
-    z = check_finite("z", as_tensor("z", z))
-    means = check_finite("means", as_tensor("means", means))
-    classes, labels = torch.as_tensor(classes), torch.as_tensor(labels)
-    if int(target) not in classes.tolist():
-        raise ValueError(f"target: expected one of the classes {classes.tolist()}, got {target!r}")
-    index = {int(c): i for i, c in enumerate(classes)}
-    unknown = sorted({int(c) for c in labels} - set(index))
-    if unknown:
-        raise ValueError(f"labels: classes {unknown} have no mean in means")
-    own = means[torch.as_tensor([index[int(c)] for c in labels])]
-    return z - own + means[index[int(target)]]
-
-
-def gaussian_total_correlation(cov) -> torch.Tensor:
-    r"""Total correlation of a Gaussian, :math:`\mathrm{KL}(\mathcal N(\mu,\Sigma)\,\|\,\prod_j\mathcal N(\mu_j,\Sigma_{jj}))`.
-
-    .. math:: \mathrm{TC} = \frac12\Big(\sum_{j}\log\Sigma_{jj} - \log\det\Sigma\Big)
-
-    Zero exactly when Σ is diagonal; for two coordinates with correlation ρ it is
-    :math:`-\tfrac12\log(1-\rho^2)`. The term that β-TCVAE penalizes (Chen et al., 2018),
-    here for a Gaussian.
-
-    Parameters
-    ----------
-    cov : Tensor [..., d, d]
-        Symmetric positive definite covariances.
-
-    Returns
-    -------
-    Tensor [...], nats.
-    """
-    cov = check_finite("cov", as_tensor("cov", cov))
-    if cov.dim() < 2 or cov.shape[-1] != cov.shape[-2]:
-        raise ValueError(f"cov: expected square matrices [..., d, d], got shape {tuple(cov.shape)}")
-    chol, info = torch.linalg.cholesky_ex(cov)
-    if (info != 0).any():
-        raise ValueError("cov: expected a positive definite covariance matrix")
-    logdet = 2 * torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
-    return 0.5 * (torch.diagonal(cov, dim1=-2, dim2=-1).log().sum(-1) - logdet)
 
 
 # -- figures of geometry-in-practice ----------------------------------------------------------
