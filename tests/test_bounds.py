@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.distributions import Categorical, Independent, MixtureSameFamily, MultivariateNormal, Normal, kl_divergence
 
-from vae_support.bounds import beta_elbo, elbo, elbo_terms, iwae_bound, log_weights
+from vae_support.bounds import beta_elbo, elbo, elbo_terms, iwae_bound, iwae_bounds_by_k, log_weights
 from vae_support.toy import LinearGaussian
 
 
@@ -109,6 +109,22 @@ def test_iwae_expectation_increases_with_k_toward_log_marginal(model, x):
     gap_1000 = model.log_marginal(x) - means[-1]
     gap_1 = model.log_marginal(x) - means[0]
     assert (gap_1000 >= -0.02).all() and (gap_1000 < 0.2 * gap_1).all()
+
+
+def test_iwae_bounds_by_k_matches_hand_computed_groups():
+    log_w = torch.tensor([[0.0, 1.0], [2.0, -1.0], [1.0, 0.0], [-3.0, 2.0]])  # N=4, batch 2
+    got = iwae_bounds_by_k(log_w, [1, 2, 4])
+    assert got.shape == (3, 2)
+    torch.testing.assert_close(got[0], log_w.mean(0))  # K=1: the ELBO estimate of each point
+
+    def lme(*v):
+        return torch.logsumexp(torch.tensor(v), 0) - math.log(len(v))
+
+    # groups of consecutive rows: (0, 1) and (2, 3), per data point (column)
+    torch.testing.assert_close(got[1], torch.stack([(lme(0.0, 2.0) + lme(1.0, -3.0)) / 2, (lme(1.0, -1.0) + lme(0.0, 2.0)) / 2]))
+    torch.testing.assert_close(got[2], torch.stack([lme(0.0, 2.0, 1.0, -3.0), lme(1.0, -1.0, 0.0, 2.0)]))
+    with pytest.raises(ValueError, match="divisors"):
+        iwae_bounds_by_k(log_w, [3])
 
 
 @pytest.mark.parametrize(

@@ -168,6 +168,40 @@ def iwae_bound(log_w) -> torch.Tensor:
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
 
 
+def iwae_bounds_by_k(log_w, ks) -> torch.Tensor:
+    r"""IWAE bounds :math:`\mathcal L_K` for several K from one set of N log-weights per data point.
+
+    The N samples are cut into N/K disjoint groups of K consecutive draws; each group gives one
+    independent :math:`\mathcal L_K` (book equation ``eq-iwae``, by :func:`iwae_bound`), and the
+    N/K groups of each data point are averaged. Every group is K i.i.d. draws from q, so each
+    average is an unbiased estimate of :math:`\mathbb E[\mathcal L_K]`, all from the same draws.
+
+    Parameters
+    ----------
+    log_w : Tensor [N, batch]
+        Log-weights (book equation ``eq-log-weights``).
+    ks : sequence of int
+        Each a divisor of N.
+
+    Returns
+    -------
+    Tensor [len(ks), batch]
+        Average :math:`\mathcal L_K` of each data point, in nats.
+    """
+    log_w = _check_log_w(log_w)
+    if log_w.dim() != 2:
+        raise ValueError(f"log_w: expected shape [N, batch], got {tuple(log_w.shape)}")
+    n, batch = log_w.shape
+    out = []
+    for k in ks:
+        if isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
+            raise ValueError(f"ks: expected divisors of N={n}, got {k!r}")
+        k = int(k)
+        groups = log_w.reshape(n // k, k, batch).transpose(0, 1).reshape(k, -1)  # [K, groups*batch]
+        out.append(iwae_bound(groups).reshape(n // k, batch).mean(0))
+    return torch.stack(out)
+
+
 def estimate_log_likelihood(model, x, k: int = 1000, max_samples: int = 20000) -> torch.Tensor:
     r"""Importance-sampled :math:`\log p(x)` of a trained model: the IWAE bound with large K.
 

@@ -18,9 +18,9 @@ of :mod:`vae_support.inference`, the history of :func:`vae_support.train.fit`, b
 * :func:`plot_objective_curves` — objectives (ELBO, exact log p(x)) against a model parameter,
   with their maximizers marked.
 
-Two computations live here until they find their package module (``bounds`` / ``gradients``):
-:func:`iwae_bounds_by_k` (the IWAE bound for many K from one set of samples) and
-:func:`encoder_gradient_variance` (the variance of score-function and VIMCO estimators).
+One computation lives here until it moves to ``gradients``: :func:`encoder_gradient_variance`
+(the variance of score-function and VIMCO estimators). The IWAE bound for many K from one set
+of samples is :func:`vae_support.bounds.iwae_bounds_by_k`.
 """
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ __all__ = [
     "plot_latent_scatter",
     "plot_objective_curves",
     "QUANTITY_LABELS",
-    "iwae_bounds_by_k",
     "encoder_gradient_variance",
 ]
 
@@ -364,40 +363,6 @@ def plot_objective_curves(param, curves: Mapping[str, object], xlabel: Sequence[
 
 
 # -- computations the figures need (candidates for bounds / gradients; see the module docstring) --
-def iwae_bounds_by_k(log_w, ks) -> np.ndarray:
-    r"""Average IWAE bounds :math:`\mathcal L_K` for several K from one set of N log-weights per point.
-
-    The N samples are cut into N/K disjoint groups of K; each group gives one independent
-    :math:`\mathcal L_K` (book equation ``eq-iwae``, by :func:`vae_support.bounds.iwae_bound`),
-    and the groups and data points are averaged. Every group is K i.i.d. draws from q, so each
-    average is an unbiased estimate of :math:`\mathbb E[\mathcal L_K]`, all from the same draws.
-
-    Parameters
-    ----------
-    log_w : Tensor [N, batch]
-        Log-weights (book equation ``eq-log-weights``).
-    ks : sequence of int
-        Each a divisor of N.
-
-    Returns
-    -------
-    ndarray [len(ks)]
-        Average :math:`\mathcal L_K` in nats per data point.
-    """
-    log_w = torch.as_tensor(log_w)
-    if log_w.dim() != 2:
-        raise ValueError(f"log_w: expected shape [N, batch], got {tuple(log_w.shape)}")
-    n = log_w.shape[0]
-    out = []
-    for k in ks:
-        if isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
-            raise ValueError(f"ks: expected divisors of N={n}, got {k!r}")
-        k = int(k)
-        groups = log_w.reshape(n // k, k, -1).transpose(0, 1).reshape(k, -1)  # [K, groups*batch]
-        out.append(float(bounds.iwae_bound(groups).mean()))
-    return np.array(out)
-
-
 def encoder_gradient_variance(model, x, k: int, estimator: str, replicas: int = 100) -> float:
     r"""Variance of a score-function estimator of :math:`\nabla\mathcal L_K` w.r.t. the encoder's outputs.
 
