@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 LANGS = ("pt", "en")
 
@@ -26,3 +27,23 @@ def get_ax(ax=None, figsize=(6, 4)):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def as_array(name: str, values, ndim: int | None = 1, positive: bool = False) -> np.ndarray:
+    """``values`` (tensor, list or array) as a finite float NumPy array, else ``ValueError`` naming ``name``.
+
+    ``ndim`` is the required number of dimensions (``None``: any); ``positive`` asks for strictly
+    positive entries. Every plotting function validates its data through this one helper.
+    """
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    arr = np.asarray(values, dtype=float)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name}: expected {ndim} dimension(s), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected at least one value, got none")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name}: expected finite values")
+    if positive and not (arr > 0).all():
+        raise ValueError(f"{name}: expected strictly positive values, found min {arr.min():.4g}")
+    return arr

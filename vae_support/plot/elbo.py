@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch.distributions import Distribution, MultivariateNormal
 
-from .._checks import as_tensor, check_finite, check_integer, check_positive
+from .._checks import as_tensor, check_integer, check_positive
 from ..distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
-from ._style import COLORS, get_ax, tr
+from ._style import COLORS, as_array, get_ax, tr
 
 FAMILIES = ("full", "diagonal")
 ESTIMATORS = ("reparam", "score", "score_baseline")
@@ -131,10 +131,6 @@ def optimal_diagonal_gaussian(posterior: MultivariateNormal) -> Distribution:
 
 
 # -- figures ---------------------------------------------------------------------------------
-def _as_array(name: str, values) -> np.ndarray:
-    return check_finite(name, as_tensor(name, values, dtype=torch.float64)).detach().cpu().numpy().astype(float)
-
-
 def plot_elbo_gap_bars(names: Sequence[str], elbo, log_px: float, ax=None, lang: str = "pt"):
     r"""log p(x) split into ELBO + KL(q‖p(z|x)) for several q, as stacked bars.
 
@@ -151,8 +147,8 @@ def plot_elbo_gap_bars(names: Sequence[str], elbo, log_px: float, ax=None, lang:
     log_px : float
         :math:`\log p(x)`, nats; must be ≥ every ELBO (up to 1e-6).
     """
-    elbo = _as_array("elbo", elbo).reshape(-1)
-    log_px = float(_as_array("log_px", log_px))
+    elbo = as_array("elbo", elbo, ndim=None).reshape(-1)
+    log_px = float(as_array("log_px", log_px, ndim=None))
     if len(names) != elbo.size:
         raise ValueError(f"names: expected {elbo.size} labels (one per ELBO), got {len(names)}")
     if (elbo > log_px + 1e-6).any():
@@ -193,7 +189,7 @@ def plot_elbo_gap_path(paths: dict, log_px: float, ax=None, lang: str = "pt", fl
         The smallest gap the diagonal family can reach; drawn as a dotted line at
         :math:`\log p(x) - ` ``floor_gap``.
     """
-    log_px = float(_as_array("log_px", log_px))
+    log_px = float(as_array("log_px", log_px, ndim=None))
     names = {"full": tr(lang, "covariância completa", "full covariance"),
              "diagonal": tr(lang, "covariância diagonal", "diagonal covariance")}
     colors = {"full": COLORS["q"], "diagonal": COLORS["q_alt"]}
@@ -201,7 +197,7 @@ def plot_elbo_gap_path(paths: dict, log_px: float, ax=None, lang: str = "pt", fl
     for family, values in paths.items():
         if family not in FAMILIES:
             raise ValueError(f"paths: expected keys among {FAMILIES}, got {family!r}")
-        values = _as_array(f"paths[{family!r}]", values).reshape(-1)
+        values = as_array(f"paths[{family!r}]", values, ndim=None).reshape(-1)
         steps = np.arange(values.size)
         ax.plot(steps, values, color=colors[family], lw=2, label=f"ELBO, {names[family]}")
         ax.fill_between(steps, values, log_px, color=colors[family], alpha=0.15)
@@ -226,7 +222,7 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
     variances : dict {"reparam" | "score" | "score_baseline": array [m]}
         Total variance (trace of the covariance) of each estimator at each L.
     """
-    n = _as_array("n_samples", n_samples).reshape(-1)
+    n = as_array("n_samples", n_samples, ndim=None).reshape(-1)
     names = {"reparam": tr(lang, "reparametrização", "reparameterization"),
              "score": tr(lang, "função escore", "score function"),
              "score_baseline": tr(lang, "função escore + baseline", "score function + baseline")}
@@ -235,7 +231,7 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
     for key, values in variances.items():
         if key not in ESTIMATORS:
             raise ValueError(f"variances: expected keys among {ESTIMATORS}, got {key!r}")
-        values = _as_array(f"variances[{key!r}]", values).reshape(-1)
+        values = as_array(f"variances[{key!r}]", values, ndim=None).reshape(-1)
         if values.size != n.size:
             raise ValueError(f"variances[{key!r}]: expected {n.size} values (one per L), got {values.size}")
         ax.loglog(n, values, "o-", color=colors[key], label=names[key])
@@ -248,7 +244,7 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
 
 def digit_montage(images, ncols: int = 10, side: int = 8) -> np.ndarray:
     """Tile images [n, side*side] into one array [rows*side, ncols*side] (blank cells are NaN)."""
-    images = _as_array("images", images)
+    images = as_array("images", images, ndim=None)
     ncols = check_integer("ncols", ncols)
     side = check_integer("side", side)
     if images.ndim != 2 or images.shape[1] != side * side:

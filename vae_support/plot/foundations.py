@@ -8,19 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLORS, check_lang, get_ax, tr
-
-
-def _as_1d(name: str, values, positive: bool = False) -> np.ndarray:
-    """``values`` as a finite 1-D float array (strictly positive if asked), else ``ValueError``."""
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name}: expected a non-empty 1-D sequence, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite values")
-    if positive and not (arr > 0).all():
-        raise ValueError(f"{name}: expected strictly positive values, found min {arr.min():.4g}")
-    return arr
+from ._style import COLORS, as_array, check_lang, get_ax, tr
 
 
 def _check_same_length(**arrays: np.ndarray) -> None:
@@ -53,9 +41,9 @@ def plot_quadrature_cost(dims, n_points, seconds, ax=None, lang: str = "pt"):
     matplotlib Axes
     """
     check_lang(lang)
-    dims = _as_1d("dims", dims)
-    n_points = _as_1d("n_points", n_points, positive=True)
-    seconds = _as_1d("seconds", seconds, positive=True)
+    dims = as_array("dims", dims)
+    n_points = as_array("n_points", n_points, positive=True)
+    seconds = as_array("seconds", seconds, positive=True)
     _check_same_length(dims=dims, n_points=n_points, seconds=seconds)
     ax = get_ax(ax)
     bars = ax.bar(dims, n_points, color=COLORS["prior"], width=0.6)
@@ -94,7 +82,7 @@ def plot_naive_mc_error(n_samples, errors, ax=None, lang: str = "pt"):
     matplotlib Axes
     """
     check_lang(lang)
-    n_samples = _as_1d("n_samples", n_samples, positive=True)
+    n_samples = as_array("n_samples", n_samples, positive=True)
     if not isinstance(errors, dict) or not errors:
         raise ValueError("errors: expected a non-empty dict {dimension: array [runs, len(n_samples)]}")
     ax = get_ax(ax)
@@ -141,10 +129,10 @@ def plot_jensen(w, probs=None, ax=None, lang: str = "pt"):
     matplotlib Axes
     """
     check_lang(lang)
-    w = _as_1d("w", w, positive=True)
+    w = as_array("w", w, positive=True)
     if w.size < 2:
         raise ValueError(f"w: expected at least 2 values, got {w.size}")
-    probs = np.full(w.size, 1.0 / w.size) if probs is None else _as_1d("probs", probs)
+    probs = np.full(w.size, 1.0 / w.size) if probs is None else as_array("probs", probs)
     _check_same_length(w=w, probs=probs)
     if (probs < 0).any() or not np.isclose(probs.sum(), 1.0):
         raise ValueError("probs: expected non-negative values summing to 1")
@@ -194,9 +182,9 @@ def plot_elbo_terms(scales, reconstruction, kl, log_px, ax=None, lang: str = "pt
     matplotlib Axes
     """
     check_lang(lang)
-    scales = _as_1d("scales", scales, positive=True)
-    reconstruction = _as_1d("reconstruction", reconstruction)
-    kl = _as_1d("kl", kl)
+    scales = as_array("scales", scales, positive=True)
+    reconstruction = as_array("reconstruction", reconstruction)
+    kl = as_array("kl", kl)
     _check_same_length(scales=scales, reconstruction=reconstruction, kl=kl)
     log_px = float(log_px)
     if not np.isfinite(log_px):

@@ -15,9 +15,9 @@ from matplotlib.patches import Ellipse
 from torch.distributions import Distribution
 
 from .._checks import check_integer
-from ._style import COLORS, check_lang, get_ax, tr
+from ._style import COLORS, as_array, check_lang, get_ax, tr
 from .elbo import digit_montage
-from .training import _as_array, _check_runs
+from .training import _check_runs
 
 __all__ = [
     "plot_decoded_grid", "plot_digit_rows", "plot_path_norms",
@@ -62,7 +62,7 @@ def plot_decoded_grid(images, coords, ax=None, lang: str = "pt", vmax: float = 1
     Axes; ``ax.images[0]`` holds the montage, with z₂ increasing upward.
     """
     check_lang(lang)
-    coords = _as_array("coords", coords)
+    coords = as_array("coords", coords)
     images = np.asarray(images.detach().cpu() if hasattr(images, "detach") else images, dtype=float)
     n = coords.shape[0]
     if images.shape != (n, n, 64):
@@ -95,7 +95,7 @@ def plot_digit_rows(rows: Mapping[str, object], ax=None, lang: str = "pt", vmax:
     """
     check_lang(lang)
     _check_runs("rows", rows)
-    arrays = [_as_array(f"rows[{k!r}]", v, ndim=2) for k, v in rows.items()]
+    arrays = [as_array(f"rows[{k!r}]", v, ndim=2) for k, v in rows.items()]
     if len({a.shape for a in arrays}) != 1 or arrays[0].shape[1] != 64:
         raise ValueError(f"rows: expected arrays of one shape [m, 64], got {[a.shape for a in arrays]}")
     m = arrays[0].shape[0]
@@ -129,11 +129,11 @@ def plot_path_norms(t, norms: Mapping[str, object], typical: float, ax=None, lan
     """
     check_lang(lang)
     _check_runs("norms", norms)
-    t = _as_array("t", t)
+    t = as_array("t", t)
     palette = [COLORS["q"], COLORS["q_alt"], COLORS["posterior"]]
     ax = get_ax(ax, figsize=(5, 3.5))
     for i, (name, values) in enumerate(norms.items()):
-        values = _as_array(f"norms[{name!r}]", values, ndim=2)
+        values = as_array(f"norms[{name!r}]", values, ndim=2)
         if values.shape[0] != t.shape[0]:
             raise ValueError(f"norms[{name!r}]: expected {t.shape[0]} rows to match t, got {values.shape}")
         color = palette[i % len(palette)]
@@ -163,7 +163,7 @@ def plot_anomaly_scores(scores, is_anomaly, ax=None, lang: str = "pt", bins: int
     Axes; ``ax.patches`` hold the bars, the training classes' first.
     """
     check_lang(lang)
-    scores = _as_array("scores", scores)
+    scores = as_array("scores", scores)
     flags = np.asarray(is_anomaly, dtype=bool)
     if flags.shape != scores.shape or flags.all() or not flags.any():
         raise ValueError("is_anomaly: expected one flag per score, with both classes present")
@@ -197,7 +197,7 @@ def plot_roc(curves: Mapping[str, tuple], ax=None, lang: str = "pt"):
     ax = get_ax(ax, figsize=(4.2, 4))
     palette = [COLORS["data"], COLORS["q"], COLORS["q_alt"], COLORS["posterior"]]
     for i, (name, (scores, flags)) in enumerate(curves.items()):
-        scores = _as_array(f"curves[{name!r}] scores", scores)
+        scores = as_array(f"curves[{name!r}] scores", scores)
         flags = np.asarray(flags, dtype=bool)
         fpr, tpr, _ = roc_curve(flags, scores)
         auc = roc_auc_score(flags, scores)
@@ -261,7 +261,7 @@ def plot_norm_concentration(norms: Mapping[int, object], ax=None, lang: str = "p
     ax = get_ax(ax, figsize=(6, 3.5))
     cmap = __import__("matplotlib").colormaps["viridis"]
     for i, (d, values) in enumerate(norms.items()):
-        scaled = _as_array(f"norms[{d!r}]", values) / math.sqrt(check_integer("d", d))
+        scaled = as_array(f"norms[{d!r}]", values) / math.sqrt(check_integer("d", d))
         ax.hist(scaled, bins=bins, range=(0, 2.5), density=True, histtype="stepfilled", alpha=0.45,
                 color=cmap(i / max(len(norms) - 1, 1)), label=f"d = {d}")
     ax.axvline(1.0, color="black", ls=":", lw=1)
@@ -287,14 +287,14 @@ def plot_kl_vs_dimension(dims, exact, estimate=None, stderr=None, ax=None, lang:
     Axes; ``ax.lines[0]`` is the closed form.
     """
     check_lang(lang)
-    dims, exact = _as_array("dims", dims), _as_array("exact", exact)
+    dims, exact = as_array("dims", dims), as_array("exact", exact)
     if dims.shape != exact.shape:
         raise ValueError(f"dims, exact: expected equal shapes, got {dims.shape} and {exact.shape}")
     ax = get_ax(ax, figsize=(5, 3.5))
     ax.plot(dims, exact, color=COLORS["posterior"], lw=2, marker="o", label=tr(lang, "forma fechada", "closed form"))
     if estimate is not None:
-        estimate = _as_array("estimate", estimate)
-        stderr = _as_array("stderr", stderr)
+        estimate = as_array("estimate", estimate)
+        stderr = as_array("stderr", stderr)
         if estimate.shape != dims.shape or stderr.shape != dims.shape:
             raise ValueError("estimate, stderr: expected one value per dimension in dims")
         ax.errorbar(dims, estimate, yerr=2 * stderr, fmt="none", color=COLORS["q"], capsize=3,
@@ -335,7 +335,7 @@ def plot_posterior_ellipses_2d(means, covs, labels=None, names: Sequence[str] = 
     :math:`\\mathcal N(0, I)`.
     """
     check_lang(lang)
-    means = _as_array("means", means, ndim=2)
+    means = as_array("means", means, ndim=2)
     covs = np.asarray(covs.detach().cpu() if hasattr(covs, "detach") else covs, dtype=float)
     if means.shape[1] != 2 or covs.shape != (means.shape[0], 2, 2):
         raise ValueError(f"means, covs: expected [n, 2] and [n, 2, 2], got {means.shape} and {covs.shape}")
@@ -372,13 +372,13 @@ def plot_diagonal_gap(rho, kl, measured=None, ax=None, lang: str = "pt"):
     Axes; ``ax.lines[0]`` is the curve.
     """
     check_lang(lang)
-    rho, kl = _as_array("rho", rho), _as_array("kl", kl)
+    rho, kl = as_array("rho", rho), as_array("kl", kl)
     if rho.shape != kl.shape:
         raise ValueError(f"rho, kl: expected equal shapes, got {rho.shape} and {kl.shape}")
     ax = get_ax(ax, figsize=(5, 3.5))
     ax.plot(rho, kl, color=COLORS["q"], lw=2, label=tr(lang, "melhor q diagonal", "best diagonal q"))
     if measured is not None:
-        r, k = (_as_array("measured", m) for m in measured)
+        r, k = (as_array("measured", m) for m in measured)
         ax.plot(r, k, "o", color=COLORS["data"], label=tr(lang, "medido", "measured"))
     ax.set_xlabel(tr(lang, "correlação ρ da posterior", "posterior correlation ρ"))
     ax.set_ylabel(tr(lang, "KL mínima (nats)", "least KL (nats)"))
@@ -400,7 +400,7 @@ def plot_diagonal_fit(mean, cov_posterior, cov_q, ax=None, lang: str = "pt"):
     Axes; ``ax.patches`` are the posterior's ellipses (1 then 2 std), then q's.
     """
     check_lang(lang)
-    mean = _as_array("mean", mean)
+    mean = as_array("mean", mean)
     covs = [np.asarray(c.detach().cpu() if hasattr(c, "detach") else c, dtype=float) for c in (cov_posterior, cov_q)]
     if mean.shape != (2,) or any(c.shape != (2, 2) for c in covs):
         raise ValueError("mean, cov_posterior, cov_q: expected shapes [2], [2, 2], [2, 2]")

@@ -32,7 +32,7 @@ from torch.distributions import Bernoulli, Independent
 
 from .. import bounds, gradients
 from ..models import DiscreteVAE
-from ._style import COLORS, check_lang, get_ax, tr
+from ._style import COLORS, as_array, check_lang, get_ax, tr
 
 __all__ = [
     "plot_inference_gaps",
@@ -55,20 +55,6 @@ QUANTITY_LABELS = {
     "active_units": ("unidades ativas", "active units"),
     "log_px": ("log p(x) (nats)", "log p(x) (nats)"),
 }
-
-
-def _as_array(name: str, values, ndim: int = 1) -> np.ndarray:
-    """``values`` (tensor, list, array) as a finite float NumPy array of ``ndim`` dimensions."""
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != ndim:
-        raise ValueError(f"{name}: expected {ndim} dimension(s), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name}: expected at least one value, got none")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite values")
-    return arr
 
 
 def _check_runs(name: str, runs: Mapping[str, object]) -> None:
@@ -98,9 +84,9 @@ def plot_inference_gaps(log_px, elbo_optimized, elbo_amortized, ax=None, lang: s
     bars (stacked on the first).
     """
     check_lang(lang)
-    log_px = _as_array("log_px", log_px)
-    opt = _as_array("elbo_optimized", elbo_optimized)
-    amo = _as_array("elbo_amortized", elbo_amortized)
+    log_px = as_array("log_px", log_px)
+    opt = as_array("elbo_optimized", elbo_optimized)
+    amo = as_array("elbo_amortized", elbo_amortized)
     if not (log_px.shape == opt.shape == amo.shape):
         raise ValueError(f"log_px, elbo_optimized, elbo_amortized: expected equal shapes, got "
                          f"{log_px.shape}, {opt.shape}, {amo.shape}")
@@ -136,7 +122,7 @@ def plot_kl_per_dimension(kl_per_dim: Mapping[str, object], ax=None, lang: str =
     """
     check_lang(lang)
     _check_runs("kl_per_dim", kl_per_dim)
-    arrays = {name: _as_array(f"kl_per_dim[{name!r}]", v) for name, v in kl_per_dim.items()}
+    arrays = {name: as_array(f"kl_per_dim[{name!r}]", v) for name, v in kl_per_dim.items()}
     sizes = {a.shape for a in arrays.values()}
     if len(sizes) != 1:
         raise ValueError(f"kl_per_dim: expected every run to have the same number of dimensions, got {sorted(sizes)}")
@@ -174,7 +160,7 @@ def plot_curves(curves: Mapping[str, object], quantity: str, ax=None, lang: str 
         raise ValueError(f"quantity: expected one of {sorted(QUANTITY_LABELS)}, got {quantity!r}")
     ax = get_ax(ax)
     for name, values in curves.items():
-        y = _as_array(f"curves[{name!r}]", values)
+        y = as_array(f"curves[{name!r}]", values)
         ax.plot(np.arange(1, len(y) + 1), y, label=name)
     ax.set_xlabel(tr(lang, "época", "epoch"))
     ax.set_ylabel(tr(lang, *QUANTITY_LABELS[quantity]))
@@ -202,9 +188,9 @@ def plot_rate_distortion(rate, distortion, betas, ax=None, lang: str = "pt"):
     Axes; ``ax.lines[0]`` is the curve through the points in the given order.
     """
     check_lang(lang)
-    rate = _as_array("rate", rate)
-    distortion = _as_array("distortion", distortion)
-    betas = _as_array("betas", betas)
+    rate = as_array("rate", rate)
+    distortion = as_array("distortion", distortion)
+    betas = as_array("betas", betas)
     if not (rate.shape == distortion.shape == betas.shape):
         raise ValueError(f"rate, distortion, betas: expected equal shapes, got {rate.shape}, {distortion.shape}, {betas.shape}")
     ax = get_ax(ax)
@@ -242,13 +228,13 @@ def plot_bound_vs_k(ks, bounds: Mapping[str, object], reference: Mapping[str, fl
     """
     check_lang(lang)
     _check_runs("bounds", bounds)
-    ks = _as_array("ks", ks)
+    ks = as_array("ks", ks)
     if (ks <= 0).any():
         raise ValueError("ks: expected positive numbers of samples")
     ax = get_ax(ax)
     colors = {}
     for name, values in bounds.items():
-        y = _as_array(f"bounds[{name!r}]", values)
+        y = as_array(f"bounds[{name!r}]", values)
         if y.shape != ks.shape:
             raise ValueError(f"bounds[{name!r}]: expected shape {ks.shape} to match ks, got {y.shape}")
         (line,) = ax.plot(ks, y, "o-", ms=3, label=name)
@@ -279,10 +265,10 @@ def plot_gradient_variance(ks, variances: Mapping[str, object], ax=None, lang: s
     """
     check_lang(lang)
     _check_runs("variances", variances)
-    ks = _as_array("ks", ks)
+    ks = as_array("ks", ks)
     ax = get_ax(ax)
     for name, values in variances.items():
-        y = _as_array(f"variances[{name!r}]", values)
+        y = as_array(f"variances[{name!r}]", values)
         if y.shape != ks.shape or (y <= 0).any():
             raise ValueError(f"variances[{name!r}]: expected positive values of shape {ks.shape}")
         ax.plot(ks, y, "o-", label=name)
@@ -311,14 +297,14 @@ def plot_latent_scatter(z, labels, centers=None, ax=None, lang: str = "pt"):
     Axes; ``ax.collections[0]`` holds the points.
     """
     check_lang(lang)
-    z = _as_array("z", z, ndim=2)
-    labels = _as_array("labels", labels)
+    z = as_array("z", z, ndim=2)
+    labels = as_array("labels", labels)
     if z.shape[1] != 2 or labels.shape[0] != z.shape[0]:
         raise ValueError(f"z, labels: expected z [n, 2] and labels [n], got {z.shape} and {labels.shape}")
     ax = get_ax(ax, figsize=(5, 5))
     points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
     if centers is not None:
-        centers = _as_array("centers", centers, ndim=2)
+        centers = as_array("centers", centers, ndim=2)
         ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=80, color="black",
                    label=tr(lang, "médias das componentes da prior", "means of the prior's components"))
         ax.legend(frameon=False, loc="upper right")
@@ -346,12 +332,12 @@ def plot_objective_curves(param, curves: Mapping[str, object], xlabel: Sequence[
     """
     check_lang(lang)
     _check_runs("curves", curves)
-    param = _as_array("param", param)
+    param = as_array("param", param)
     if len(xlabel) != 2:
         raise ValueError(f"xlabel: expected a pair (pt, en), got {xlabel!r}")
     ax = get_ax(ax)
     for name, values in curves.items():
-        y = _as_array(f"curves[{name!r}]", values)
+        y = as_array(f"curves[{name!r}]", values)
         if y.shape != param.shape:
             raise ValueError(f"curves[{name!r}]: expected shape {param.shape} to match param, got {y.shape}")
         (line,) = ax.plot(param, y, label=name)
