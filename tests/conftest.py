@@ -24,12 +24,16 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import math
+
 import pytest
 import torch
+from torch.distributions import Normal
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from vae_support.toy import Grid1D, LinearGaussian  # noqa: E402
 import build_book  # noqa: E402  (scripts/build_book.py)
 import translation  # noqa: E402  (scripts/translation.py)
 
@@ -157,3 +161,28 @@ def float64_default():
     torch.set_default_dtype(torch.float64)
     yield
     torch.set_default_dtype(previous)
+
+
+# ------------------------------------------------------------------ toy models shared by tests
+@pytest.fixture(scope="module")
+def lg():
+    """The chapter's model: x = 2 z1 + 2 z2 + N(0, 1), x = 5; posterior correlation -0.8."""
+    model = LinearGaussian(torch.tensor([[2.0, 2.0]], dtype=torch.float64), torch.zeros(1, dtype=torch.float64), noise_std=1.0)
+    return model, torch.tensor([5.0], dtype=torch.float64)
+
+
+@pytest.fixture(scope="module")
+def conjugate():
+    """z ~ N(0, 1), x | z ~ N(z, 1), x = 1: posterior N(1/2, 1/2) exactly."""
+    grid = Grid1D(Normal(torch.tensor(0.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)),
+                  lambda z: Normal(z, 1.0), x=1.0, z_min=-8.0, z_max=8.0, n=801)
+    return grid, Normal(torch.tensor(0.5, dtype=torch.float64), torch.tensor(math.sqrt(0.5), dtype=torch.float64))
+
+
+@pytest.fixture
+def correlated():
+    """A linear-Gaussian model with nearly parallel loadings: a strongly correlated posterior."""
+    W = torch.tensor([[1.0, 0.8], [0.8, 1.0], [0.6, 0.5]], dtype=torch.float64)
+    model = LinearGaussian(W, torch.zeros(3, dtype=torch.float64), 0.5)
+    x = torch.tensor([0.2, 1.2, 0.3], dtype=torch.float64)
+    return model, x

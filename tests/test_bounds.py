@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from torch.distributions import Categorical, Independent, MixtureSameFamily, MultivariateNormal, Normal, kl_divergence
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal, kl_divergence
 
 from vae_support.bounds import beta_elbo, elbo, elbo_terms, iwae_bound, iwae_bounds_by_k, log_weights
 from vae_support.toy import LinearGaussian

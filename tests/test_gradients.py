@@ -2,11 +2,15 @@
 VIMCO reduce variance, and the surrogates' learning signals match hand computations."""
 import math
 
+import numpy as np
 import pytest
 import torch
-from torch.distributions import Normal
+from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
 
+from vae_support import gradients
 from vae_support.bounds import iwae_bound
+from vae_support.kl import gaussian_kl
+from vae_support.models import VAE
 from vae_support.gradients import (
     estimator_variance,
     gradient_draws,
@@ -140,3 +144,119 @@ def test_gradient_draws_shapes_and_bad_input(params):
         vimco_surrogate(torch.zeros(1, 2), torch.zeros(1, 2))
     with pytest.raises(ValueError, match="expected equal shapes"):
         score_function_surrogate(torch.zeros(3, 2), torch.zeros(3, 1))
+
+
+F64 = torch.float64
+
+
+# ------------------------------------------ the encoder gradient's two parts, the reparameterization map
+@pytest.fixture(scope="module")
+def tiny_vae():
+    torch.manual_seed(0)
+    return VAE(x_dim=64, z_dim=2, hidden=(16,)), torch.randint(0, 17, (5, 64)).float()
+
+
+def test_reconstruction_gradient_of_a_gaussian_likelihood_is_x_minus_mu():
+    x = torch.tensor([0.7, -1.2], dtype=F64)
+    log_lik = lambda z: Independent(Normal(z, 1.0), 1).log_prob(x)  # noqa: E731
+    eps = torch.randn(8, 2, dtype=F64, generator=torch.Generator().manual_seed(0))
+    eps = torch.cat([eps, -eps])
+    mean = torch.tensor([[0.0, 0.0], [1.0, 2.0], [-3.0, 0.5]], dtype=F64)
+    std = torch.tensor([0.5, 2.0], dtype=F64)
+    value, grad = gradients.reconstruction_gradient(log_lik, mean, std, eps)
+    torch.testing.assert_close(grad, x - mean)
+    # E[log N(x; mu + s eps, I)] = log N(x; mu, I) - sum(s^2)/2 when the draws have sample variance 1
+    var = (eps**2).mean(0)
+    expected = Independent(Normal(mean, 1.0), 1).log_prob(x) - 0.5 * (std**2 * var).sum()
+    torch.testing.assert_close(value, expected)
+    with pytest.raises(ValueError, match="mean, eps"):
+        gradients.reconstruction_gradient(log_lik, mean[0], std, eps)
+    with pytest.raises(ValueError, match="std"):
+        gradients.reconstruction_gradient(log_lik, mean, -std, eps)
+
+
+def test_regularization_gradient_closed_form_and_monte_carlo():
+    mean = torch.tensor([[0.0, 0.0], [1.0, -2.0], [3.0, 0.5]], dtype=F64)
+    std = torch.tensor([0.3, 1.5], dtype=F64)
+    standard = Independent(Normal(torch.zeros(2, dtype=F64), torch.ones(2, dtype=F64)), 1)
+    torch.testing.assert_close(gradients.regularization_gradient(mean, std, standard), -mean)
+    # a one-component mixture has no closed-form KL in torch: the Monte Carlo path, exact with antithetic draws
+    m, s = torch.tensor([1.0, -1.0], dtype=F64), 0.5
+    one = MixtureSameFamily(Categorical(probs=torch.ones(1, dtype=F64)), Independent(Normal(m[None], s), 1))
+    eps = torch.randn(16, 2, dtype=F64, generator=torch.Generator().manual_seed(1))
+    got = gradients.regularization_gradient(mean, std, one, eps=torch.cat([eps, -eps]))
+    torch.testing.assert_close(got, -(mean - m) / s**2)
+    with pytest.raises(ValueError, match="eps"):
+        gradients.regularization_gradient(mean, std, one)
+    with pytest.raises(TypeError, match="prior"):
+        gradients.regularization_gradient(mean, std, "N(0, I)")
+
+
+def test_reparameterize_grid_is_the_affine_map():
+    mean = torch.tensor([1.0, -0.5])
+    L = torch.tensor([[0.8, 0.0], [-0.6, 0.4]])
+    eps, z = gradients.reparameterize_grid(mean, L, lim=2.0, n_lines=5, n_points=7)
+    assert eps.shape == z.shape == (2, 5, 7, 2)
+    torch.testing.assert_close(z, mean + eps @ L.T)
+    assert float(eps.abs().max()) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="scale_tril"):
+        gradients.reparameterize_grid(mean, L.T)
+    with pytest.raises(ValueError, match="scale_tril"):
+        gradients.reparameterize_grid(mean, -L)
+
+
+def test_encoder_gradient_split_adds_up_to_the_elbo_gradient(tiny_vae):
+    model, x = tiny_vae
+    params = list(model.encoder.parameters())
+    torch.manual_seed(3)
+    g_rec, g_reg = gradients.encoder_gradient_split(model, x, k=2)
+    torch.manual_seed(3)
+    f = model.forward_pass(x, 2)
+    mu, std = f.q.mean, f.q.stddev
+    elbo = f.log_px_z.mean(0) - gaussian_kl(mu, 2 * std.log())  # eq-elbo-decomposition, KL by eq-kl-gaussian-diag
+    total = torch.cat([g.reshape(-1) for g in torch.autograd.grad(elbo.sum(), params, retain_graph=True)])
+    torch.testing.assert_close(g_rec + g_reg, total, atol=1e-5, rtol=1e-5)
+    kl_only = torch.cat([g.reshape(-1) for g in torch.autograd.grad(-gaussian_kl(mu, 2 * std.log()).sum(), params)])
+    torch.testing.assert_close(g_reg, kl_only, atol=1e-6, rtol=1e-5)
+    assert g_rec.shape == (sum(p.numel() for p in params),)
+
+
+def _constant_weight_model(z_dim=3):
+    """A DiscreteVAE with q(z|x) = p(z) = Bernoulli(1/2)^d and a decoder that ignores z: w_k = p(x) for every z."""
+    from vae_support.models import DiscreteVAE
+
+    torch.manual_seed(0)
+    model = DiscreteVAE(x_dim=4, z_dim=z_dim, hidden=(5,), likelihood="bernoulli")
+    with torch.no_grad():
+        model.encoder[-1].weight.zero_()
+        model.encoder[-1].bias.zero_()
+        model.decoder[0].weight.zero_()
+    return model
+
+
+def test_gradient_variance_known_answers_when_all_weights_are_equal():
+    # With w_k = p(x) for all k: VIMCO's signals vanish and its gradient is -(1/K) sum_k (z_k - 1/2),
+    # variance d/(4K); the plain score function is (log p(x) - 1/K) sum_k (z_k - 1/2), variance
+    # d K (log p(x) - 1/K)^2 / 4.
+    model, d, k, r = _constant_weight_model(), 3, 4, 4000
+    x = torch.tensor([[1.0, 0.0, 1.0, 1.0]])
+    with torch.no_grad():
+        log_px = float(model.decode(torch.zeros(1, d)).log_prob(x))
+    torch.manual_seed(1)
+    vimco = gradients.encoder_gradient_variance(model, x, k, "vimco", replicas=r)
+    score = gradients.encoder_gradient_variance(model, x, k, "score", replicas=r)
+    np.testing.assert_allclose(vimco, d / (4 * k), rtol=0.1)
+    np.testing.assert_allclose(score, d * k * (log_px - 1 / k) ** 2 / 4, rtol=0.1)
+
+
+def test_gradient_variance_rejects_bad_input():
+    model = _constant_weight_model()
+    x = torch.ones(1, 4)
+    with pytest.raises(ValueError, match="estimator"):
+        gradients.encoder_gradient_variance(model, x, 4, "reinforce")
+    with pytest.raises(ValueError, match="k"):
+        gradients.encoder_gradient_variance(model, x, 1, "vimco")
+    with pytest.raises(ValueError, match="replicas"):
+        gradients.encoder_gradient_variance(model, x, 2, "vimco", replicas=1)
+    with pytest.raises(TypeError, match="DiscreteVAE"):
+        gradients.encoder_gradient_variance(VAE(x_dim=4, z_dim=2, hidden=(3,), likelihood="bernoulli"), x, 2, "vimco")

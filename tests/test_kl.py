@@ -3,10 +3,11 @@ import pytest
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal, StudentT, kl_divergence
 
-from vae_support.kl import full_gaussian_kl, gaussian_kl, monte_carlo_kl
+from vae_support.kl import full_gaussian_kl, gaussian_kl, kl_mean_gradient, monte_carlo_kl
 
 
 pytestmark = pytest.mark.usefixtures("float64_default")
+F64 = torch.float64
 
 
 def diag_normal(mu, logvar):
@@ -126,3 +127,22 @@ def test_monte_carlo_kl_rejects_non_distributions_and_infinite_kl():
     from torch.distributions import Uniform
     with pytest.raises(ValueError, match="p: log p"):
         monte_carlo_kl(Normal(0.0, 1.0), Uniform(-0.1, 0.1), 100)
+
+
+def test_kl_mean_gradient_is_precision_times_displacement_for_any_q_covariance(lg):
+    model, x = lg
+    post = model.posterior(x)
+    means = torch.randn(4, 3, 2, dtype=F64, generator=torch.Generator().manual_seed(0))
+    expected = torch.linalg.solve(post.covariance_matrix, (means - post.mean).unsqueeze(-1)).squeeze(-1)
+    for cov_q in (torch.eye(2, dtype=F64), torch.tensor([[0.3, 0.1], [0.1, 2.0]], dtype=F64)):
+        got = kl_mean_gradient(means, cov_q, post)
+        assert got.shape == means.shape
+        torch.testing.assert_close(got, expected)
+
+
+def test_kl_mean_gradient_rejects_a_batched_or_non_gaussian_target(lg):
+    model, x = lg
+    with pytest.raises(ValueError, match="posterior"):
+        kl_mean_gradient(torch.zeros(2), torch.eye(2), Normal(0.0, 1.0))
+    with pytest.raises(ValueError, match="mean"):
+        kl_mean_gradient(torch.tensor([float("nan"), 0.0]), torch.eye(2), model.posterior(x))

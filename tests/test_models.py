@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-from torch.distributions import Bernoulli, Categorical, Independent, MultivariateNormal, Normal
+from torch.distributions import Bernoulli, MultivariateNormal, Normal
 
 from vae_support import bounds
 from vae_support.kl import full_gaussian_kl, gaussian_kl

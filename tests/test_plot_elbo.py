@@ -1,5 +1,4 @@
 """Figures and helpers of chapters 3-4 (vae_support.plot.elbo): values drawn, language, errors."""
-import math
 
 import matplotlib
 
@@ -9,18 +8,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from torch.distributions import MultivariateNormal, kl_divergence  # noqa: E402
 
 from vae_support.plot.elbo import (  # noqa: E402
     digit_montage,
-    fit_gaussian_q,
-    optimal_diagonal_gaussian,
     plot_digits,
     plot_elbo_gap_bars,
     plot_elbo_gap_path,
     plot_gradient_variance,
 )
-from vae_support.toy import LinearGaussian  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -29,69 +24,10 @@ def _close_figures():
     plt.close("all")
 
 
-@pytest.fixture
-def correlated():
-    """A linear-Gaussian model with nearly parallel loadings: a strongly correlated posterior."""
-    W = torch.tensor([[1.0, 0.8], [0.8, 1.0], [0.6, 0.5]], dtype=torch.float64)
-    model = LinearGaussian(W, torch.zeros(3, dtype=torch.float64), 0.5)
-    x = torch.tensor([0.2, 1.2, 0.3], dtype=torch.float64)
-    return model, x
-
-
 def _all_text(ax):
     texts = [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
     texts += [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
     return " ".join(texts)
-
-
-# -- computations ------------------------------------------------------------------------------
-def test_full_family_reaches_the_exact_posterior(correlated):
-    model, x = correlated
-    fit = fit_gaussian_q(model, x, "full", steps=300, lr=0.05)
-    post = model.posterior(x)
-    assert float(kl_divergence(fit.q, post)) < 1e-8
-    assert math.isclose(float(fit.elbo[-1]), float(model.log_marginal(x)), abs_tol=1e-8)
-    assert fit.elbo.shape == (301,)
-    assert float(fit.elbo[0]) == pytest.approx(float(model.elbo(x, model.prior())))
-
-
-def test_diagonal_family_stops_at_the_analytic_optimum(correlated):
-    model, x = correlated
-    post = model.posterior(x)
-    fit = fit_gaussian_q(model, x, "diagonal", steps=400, lr=0.05)
-    best = optimal_diagonal_gaussian(post)
-    torch.testing.assert_close(fit.q.mean, best.mean, atol=1e-6, rtol=0)
-    torch.testing.assert_close(fit.q.variance, best.variance, atol=1e-6, rtol=0)
-    # the minimal gap in closed form, 2-D: -1/2 log(1 - rho^2)
-    cov = post.covariance_matrix
-    rho = cov[0, 1] / (cov[0, 0] * cov[1, 1]).sqrt()
-    gap = float(model.log_marginal(x) - fit.elbo[-1])
-    assert gap == pytest.approx(float(-0.5 * torch.log1p(-rho**2)), abs=1e-8)
-    assert gap > 0.5
-
-
-def test_optimal_diagonal_beats_every_nearby_diagonal(correlated):
-    model, x = correlated
-    post = model.posterior(x)
-    best = optimal_diagonal_gaussian(post)
-    base = float(kl_divergence(MultivariateNormal(best.mean, torch.diag(best.variance)), post))
-    for dv in ([1.1, 1.0], [1.0, 0.9], [1.2, 1.2]):
-        cov = torch.diag(best.variance * torch.tensor(dv, dtype=torch.float64))
-        assert float(kl_divergence(MultivariateNormal(best.mean, cov), post)) > base
-
-
-def test_fit_rejects_bad_arguments(correlated):
-    model, x = correlated
-    with pytest.raises(ValueError, match="family"):
-        fit_gaussian_q(model, x, "spherical")
-    with pytest.raises(ValueError, match="steps"):
-        fit_gaussian_q(model, x, steps=0)
-    with pytest.raises(ValueError, match="lr"):
-        fit_gaussian_q(model, x, lr=-1.0)
-    with pytest.raises(ValueError, match="x"):
-        fit_gaussian_q(model, x.expand(2, 3))
-    with pytest.raises(TypeError, match="posterior"):
-        optimal_diagonal_gaussian(model.prior())
 
 
 # -- figures -----------------------------------------------------------------------------------
@@ -164,13 +100,3 @@ def test_plot_digits_shows_the_montage_and_translates_the_title():
     assert plot_digits(images, "reconstruction", lang="pt").get_title() == "reconstruções"
     with pytest.raises(ValueError, match="kind"):
         plot_digits(images, "noise")
-
-
-def test_fit_restores_global_torch_settings(correlated):
-    from torch.distributions import Distribution
-
-    model, x = correlated
-    threads, validate = torch.get_num_threads(), Distribution._validate_args
-    fit_gaussian_q(model, x, "full", steps=3)
-    assert torch.get_num_threads() == threads
-    assert Distribution._validate_args == validate

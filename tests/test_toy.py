@@ -5,7 +5,6 @@ import pytest
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
 
-from vae_support.kl import monte_carlo_kl
 from vae_support.toy import Grid1D, LinearGaussian
 
 

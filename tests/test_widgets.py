@@ -15,7 +15,7 @@ from vae_support.distributions import pixel_mean  # noqa: E402
 from vae_support.models import VAE  # noqa: E402
 from vae_support.widgets import QState, decode_latent, latent_walker, q_explorer, q_explorer_state  # noqa: E402
 
-from test_plot_kl_geometry import _close_figures, conjugate  # noqa: E402,F401  (shared fixtures)
+from test_plot_kl_geometry import _close_figures  # noqa: E402,F401  (autouse: close figures)
 
 F64 = torch.float64
 

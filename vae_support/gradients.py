@@ -16,7 +16,14 @@ For :math:`\mathcal F(\phi) = \mathbb E_{q_\phi(z)}[f(z)]`:
   per-sample leave-one-out baseline.
 
 :func:`gradient_draws` and :func:`estimator_variance` evaluate a surrogate many times to
-measure an estimator's mean and variance.
+measure an estimator's mean and variance; :func:`encoder_gradient_variance` does it for the
+score-function and VIMCO estimators of a discrete-latent model.
+
+The end of the module computes what the geometry chapters draw: the encoder's gradient split
+into its reconstruction and regularization parts (:func:`encoder_gradient_split`, and the two
+fields over a grid of q's means, :func:`reconstruction_gradient`,
+:func:`regularization_gradient`) and the reparameterization map of a grid
+(:func:`reparameterize_grid`).
 """
 from __future__ import annotations
 
@@ -24,9 +31,11 @@ import math
 from typing import Callable, NamedTuple, Sequence
 
 import torch
+from torch.distributions import Bernoulli, Distribution, Independent, Normal, kl_divergence
 
 from . import bounds
-from ._checks import as_tensor, check_integer, check_min_dim, check_same_shape
+from ._checks import as_tensor, check_finite, check_integer, check_min_dim, check_positive, check_same_shape
+from .models import DiscreteVAE
 
 
 def reparameterization_surrogate(f_z: torch.Tensor) -> torch.Tensor:
@@ -223,3 +232,211 @@ def estimator_variance(surrogate: Callable[[], torch.Tensor], params: Sequence[t
     n_draws = check_integer("n_draws", n_draws, minimum=2)
     draws = gradient_draws(surrogate, params, n_draws)
     return EstimatorStats(draws.mean(0), draws.var(0), draws)
+
+
+# ---------------------------------------------------------------------------------------------
+# The two parts of the encoder's gradient, the reparameterization map, and estimator variance
+# for discrete latents (chapters 5 and 8)
+# ---------------------------------------------------------------------------------------------
+def reconstruction_gradient(log_likelihood, mean, std, eps) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The reconstruction term and its gradient with respect to q's mean, by reparameterization.
+
+    .. math::
+        R(\mu) = \frac1S\sum_{s=1}^S \log p(x\mid \mu + \sigma\odot\varepsilon_s),\qquad
+        \nabla_\mu R = \frac1S\sum_s \nabla_z \log p(x\mid z)\big|_{z=\mu+\sigma\odot\varepsilon_s}
+
+    the Monte Carlo form of :math:`\nabla_\mu\mathbb E_{q}[\log p(x|z)]` (book equation
+    ``eq-reparam-gradient``). The same draws ε serve every mean (common random numbers), so a
+    field of gradients over a grid of means is smooth.
+
+    Parameters
+    ----------
+    log_likelihood : callable
+        ``log_likelihood(z)`` with z [S, G, d] returns :math:`\log p(x|z)` [S, G].
+    mean : Tensor [G, d]
+        Means of q (e.g. a grid in the latent plane).
+    std : Tensor [d] or [G, d]
+        Standard deviations of q (positive).
+    eps : Tensor [S, d]
+        Standard-normal draws.
+
+    Returns
+    -------
+    (Tensor [G], Tensor [G, d])
+        :math:`R(\mu)` in nats and :math:`\nabla_\mu R`.
+    """
+    mean = check_finite("mean", as_tensor("mean", mean)).detach().clone().requires_grad_(True)
+    std = check_positive("std", as_tensor("std", std)).to(mean.dtype)
+    eps = check_finite("eps", as_tensor("eps", eps)).to(mean.dtype)
+    if mean.dim() != 2 or eps.dim() != 2 or eps.shape[-1] != mean.shape[-1]:
+        raise ValueError(f"mean, eps: expected shapes [G, d] and [S, d], got {tuple(mean.shape)} and {tuple(eps.shape)}")
+    z = mean.unsqueeze(0) + std * eps.unsqueeze(1)
+    recon = log_likelihood(z).mean(0)
+    (grad,) = torch.autograd.grad(recon.sum(), mean)
+    return recon.detach(), grad
+
+
+def regularization_gradient(mean, std, prior: Distribution, eps=None) -> torch.Tensor:
+    r"""The gradient :math:`-\nabla_\mu \mathrm{KL}(q\,\|\,p(z))` of the regularization term.
+
+    For q = :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)`. When ``torch`` knows the KL in
+    closed form (standard normal prior: the gradient is exactly :math:`-\mu`, book equation
+    ``eq-kl-gaussian-diag``) it is used; otherwise (a mixture prior) the KL is the Monte Carlo
+    average :math:`\frac1S\sum_s[\log q(z_s) - \log p(z_s)]` at :math:`z_s=\mu+\sigma\odot\varepsilon_s`
+    (``eq-kl-mc``) and ``eps`` must be given. Passing antithetic draws (ε and −ε) makes the
+    estimate exact for a single Gaussian prior.
+
+    Parameters
+    ----------
+    mean : Tensor [G, d]
+    std : Tensor [d] or [G, d]
+    prior : Distribution, event [d]
+    eps : Tensor [S, d], optional
+
+    Returns
+    -------
+    Tensor [G, d]
+    """
+    if not isinstance(prior, Distribution):
+        raise TypeError(f"prior: expected a torch.distributions.Distribution, got {type(prior).__name__}")
+    mean = check_finite("mean", as_tensor("mean", mean)).detach().clone().requires_grad_(True)
+    std = check_positive("std", as_tensor("std", std)).to(mean.dtype).expand_as(mean)
+    q = torch.distributions.Independent(Normal(mean, std), 1)
+    try:
+        kl = kl_divergence(q, prior)
+    except NotImplementedError:
+        if eps is None:
+            raise ValueError(f"eps: no closed-form KL for this prior ({type(prior).__name__}); pass draws eps [S, d]") from None
+        eps = check_finite("eps", as_tensor("eps", eps)).to(mean.dtype)
+        z = mean.unsqueeze(0) + std.unsqueeze(0) * eps.unsqueeze(1)
+        kl = (q.log_prob(z) - prior.log_prob(z)).mean(0)
+    (grad,) = torch.autograd.grad(kl.sum(), mean)
+    return -grad
+
+
+def encoder_gradient_split(model, x, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The ELBO's gradient in the encoder's parameters φ, split into its two parts.
+
+    .. math::
+        \nabla_\phi\mathcal L = \underbrace{\nabla_\phi\,\mathbb E_{q_\phi}[\log p(x|z)]}_{\text{reconstruction}}
+        \;\underbrace{-\;\nabla_\phi\,\mathrm{KL}(q_\phi(z|x)\,\|\,p(z))}_{\text{regularization}}
+
+    (book equation ``eq-encoder-gradient``), for the *sum* over the batch of per-point terms.
+    The reconstruction expectation is the reparameterized average over ``k`` draws
+    (``model.forward_pass``, ``eq-reparam-gradient``); the KL is closed-form when torch knows it.
+
+    Parameters
+    ----------
+    model : vae_support.models.VAE
+    x : Tensor [batch, x_dim]
+    k : int
+        Draws of z per data point.
+
+    Returns
+    -------
+    (Tensor [P], Tensor [P])
+        The two gradients, flattened over the P encoder parameters (nats per unit of φ).
+    """
+    k = check_integer("k", k)
+    params = [p for p in model.encoder.parameters() if p.requires_grad]
+    f = model.forward_pass(x, k)
+    try:
+        kl = kl_divergence(f.q, f.prior)
+    except NotImplementedError:
+        kl = (f.log_qz_x - f.log_pz).mean(0)
+    recon = f.log_px_z.mean(0)
+    g_rec = torch.autograd.grad(recon.sum(), params, retain_graph=True)
+    g_kl = torch.autograd.grad(kl.sum(), params)
+    return torch.cat([g.reshape(-1) for g in g_rec]), -torch.cat([g.reshape(-1) for g in g_kl])
+
+
+def reparameterize_grid(mean, scale_tril, lim: float = 2.0, n_lines: int = 9, n_points: int = 50):
+    r"""Map a square grid of ε-space to z-space by :math:`z = \mu + L\varepsilon` (``eq-reparam-gradient``).
+
+    With a diagonal :math:`L = \operatorname{diag}\sigma` this is the VAE's
+    :math:`z = \mu + \sigma\odot\varepsilon`.
+
+    Parameters
+    ----------
+    mean : Tensor [2]
+    scale_tril : Tensor [2, 2]
+        Lower-triangular factor with positive diagonal.
+    lim : float
+        The grid covers [−lim, lim]² in ε-space.
+    n_lines, n_points : int
+        Lines per direction and points per line.
+
+    Returns
+    -------
+    (Tensor [2, n_lines, n_points, 2], Tensor [2, n_lines, n_points, 2])
+        The ε grid lines (horizontal, vertical) and their images in z-space.
+    """
+    mean = check_finite("mean", as_tensor("mean", mean))
+    L = check_finite("scale_tril", as_tensor("scale_tril", scale_tril)).to(mean.dtype)
+    if mean.shape != (2,) or L.shape != (2, 2):
+        raise ValueError(f"mean, scale_tril: expected shapes (2,) and (2, 2), got {tuple(mean.shape)} and {tuple(L.shape)}")
+    if not torch.equal(L, torch.tril(L)) or not (torch.diagonal(L) > 0).all():
+        raise ValueError("scale_tril: expected a lower-triangular matrix with positive diagonal")
+    levels = torch.linspace(-lim, lim, check_integer("n_lines", n_lines, minimum=2), dtype=mean.dtype)
+    t = torch.linspace(-lim, lim, check_integer("n_points", n_points, minimum=2), dtype=mean.dtype)
+    a, b = torch.meshgrid(levels, t, indexing="ij")
+    eps = torch.stack([torch.stack([b, a], -1), torch.stack([a, b], -1)])
+    return eps, mean + eps @ L.T
+
+
+def encoder_gradient_variance(model, x, k: int, estimator: str, replicas: int = 100) -> float:
+    r"""Variance of a score-function estimator of :math:`\nabla\mathcal L_K` w.r.t. the encoder's outputs.
+
+    For a model whose latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`),
+    the gradient of :math:`\mathcal L_K` (book equation ``eq-iwae``) with respect to the
+    parameters :math:`\ell = \ell_\phi(x)` of :math:`q(z|x)` is estimated ``replicas`` times
+    independently (all in one backward pass: each replica of x has its own copy of ℓ), by
+
+    * ``"score"`` — plain score function (``eq-score-function``):
+      :math:`\hat L\sum_k\nabla\log q(z_k|x) + \nabla\hat L`;
+    * ``"vimco"`` — VIMCO (Mnih & Rezende, 2016): per-sample signals :math:`\hat L - \hat L_{-k}`.
+
+    Parameters
+    ----------
+    model : DiscreteVAE
+        Its encoder returns the logits of :math:`q(z|x) = \prod_j \mathrm{Bernoulli}(z_j)`.
+    x : Tensor [batch, x_dim]
+    k : int
+        K ≥ 2 samples per estimate.
+    estimator : {"score", "vimco"}
+    replicas : int
+        Independent estimates per data point (≥ 2).
+
+    Returns
+    -------
+    float
+        Per data point, the sum over the coordinates of ℓ of the estimator's variance, averaged
+        over the batch.
+    """
+    if not isinstance(model, DiscreteVAE):
+        raise TypeError(f"model: expected a vae_support.models.DiscreteVAE, got {type(model).__name__}")
+    if estimator not in ("score", "vimco"):
+        raise ValueError(f"estimator: expected 'score' or 'vimco', got {estimator!r}")
+    k = check_integer("k", k, minimum=2)
+    replicas = check_integer("replicas", replicas, minimum=2)
+    x = model.check_x(x)
+    xr = x.repeat(int(replicas), 1)  # [replicas*batch, x_dim]
+    with torch.no_grad():
+        params0 = model.encoder(xr * model.input_scale)
+    params = params0.clone().requires_grad_(True)
+    prior = model.prior_distribution()
+
+    def surrogate():
+        q = Independent(Bernoulli(logits=params, validate_args=False), 1)  # q(z|x) of DiscreteVAE
+        z = q.sample((int(k),))
+        log_q = q.log_prob(z)
+        with torch.no_grad():
+            log_joint = model.decode_unchecked(z).log_prob(xr) + prior.log_prob(z)
+        log_w = log_joint - log_q  # differentiable in the encoder's outputs through log q
+        if estimator == "vimco":
+            return vimco_surrogate(log_w, log_q)
+        bound = bounds.iwae_bound(log_w)
+        return score_function_surrogate(bound[None], log_q.sum(0)[None])
+
+    g = gradient_draws(surrogate, [params], 1).reshape(int(replicas), x.shape[0], -1)
+    return float(g.var(0).sum(-1).mean())

@@ -3,6 +3,8 @@
 All values are in nats and per data point: a batch of distributions gives a batch of KLs, never
 their mean. The closed forms are written out as the book derives them ({eq}`eq-kl-gaussian-diag`,
 {eq}`eq-kl-gaussian-full`) and are tested against ``torch.distributions.kl_divergence``.
+:func:`kl_mean_gradient` differentiates the Gaussian KL in q's mean (the arrows of the
+KL-geometry chapter).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import math
 from typing import NamedTuple
 
 import torch
-from torch.distributions import Distribution
+from torch.distributions import Distribution, MultivariateNormal
 
 from ._checks import as_tensor, check_broadcastable, check_finite, check_integer, check_min_dim
 
@@ -158,3 +160,41 @@ def monte_carlo_kl(q: Distribution, p: Distribution, n_samples: int) -> MonteCar
     if not torch.isfinite(log_ratio).all():
         raise ValueError(infinite)
     return MonteCarloEstimate(log_ratio.mean(0), log_ratio.std(0) / math.sqrt(n_samples))
+
+
+def _check_mvn(name: str, d) -> MultivariateNormal:
+    if not isinstance(d, MultivariateNormal) or d.batch_shape != torch.Size():
+        raise ValueError(f"{name}: expected a MultivariateNormal with no batch shape")
+    return d
+
+
+def kl_mean_gradient(mean, cov_q, posterior: MultivariateNormal) -> torch.Tensor:
+    r"""Gradient of :math:`\mathrm{KL}(q\,\|\,p)` with respect to q's mean, for Gaussian q and p.
+
+    .. math::
+        \nabla_{\mu_q}\mathrm{KL}\big(\mathcal N(\mu_q, S)\,\|\,\mathcal N(\mu_p, \Sigma_p)\big)
+        = \Sigma_p^{-1}(\mu_q - \mu_p)
+
+    obtained by automatic differentiation of :func:`full_gaussian_kl` (book
+    equation ``eq-kl-gaussian-full``); it does not depend on q's covariance S.
+
+    Parameters
+    ----------
+    mean : Tensor [..., d]
+        Means of q at which to evaluate the gradient (a grid of them, say).
+    cov_q : Tensor [d, d]
+        Covariance of q (shared by every mean).
+    posterior : MultivariateNormal, event [d]
+        The target p, e.g. the exact posterior of a linear-Gaussian model.
+
+    Returns
+    -------
+    Tensor [..., d]
+        The gradient, in nats per unit of z.
+    """
+    posterior = _check_mvn("posterior", posterior)
+    mean = check_finite("mean", as_tensor("mean", mean, dtype=posterior.mean.dtype)).to(posterior.mean.dtype)
+    mean = mean.detach().clone().requires_grad_(True)
+    kl = full_gaussian_kl(mean, as_tensor("cov_q", cov_q).to(mean.dtype), posterior.mean, posterior.covariance_matrix)
+    (grad,) = torch.autograd.grad(kl.sum(), mean)
+    return grad

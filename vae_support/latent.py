@@ -13,7 +13,6 @@ Every value is per data point and in nats. Their figures are in ``vae_support.pl
 """
 from __future__ import annotations
 
-import math
 
 import torch
 

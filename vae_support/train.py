@@ -440,7 +440,7 @@ def _make_optimizer(model, config: TrainConfig) -> torch.optim.Optimizer:
     if config.optimizer in FUSED_OPTIMIZERS:
         try:
             return cls(model.parameters(), fused=True, **kwargs)
-        except RuntimeError:  # parameters on a device or of a dtype without a fused kernel
+        except (RuntimeError, TypeError):  # no fused kernel for these parameters, or a torch without ``fused``
             pass
     return cls(model.parameters(), foreach=True, **kwargs)
 

@@ -1,133 +1,22 @@
 r"""Figures of the chapters on interpreting and optimizing the ELBO (book chapters 3 and 4).
 
-Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes. Two small
-computations the figures need live here too, clearly named, until they find a home in the
-package module of their concept:
-
-* :func:`fit_gaussian_q` — gradient ascent of the closed-form ELBO of
-  :class:`vae_support.toy.LinearGaussian` over a Gaussian family (full or diagonal covariance),
-  recording the ELBO at every step;
-* :func:`optimal_diagonal_gaussian` — the diagonal Gaussian that minimizes the reverse KL to a
-  Gaussian posterior (precisions equal to the diagonal of the posterior precision).
+Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes. They draw values
+computed by the package: the ELBO paths of :func:`vae_support.inference.fit_gaussian_q`, the
+mean-field optimum :func:`vae_support.inference.optimal_diagonal_gaussian`, gradient variances
+of :mod:`vae_support.gradients`.
 """
 from __future__ import annotations
 
 import textwrap
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import numpy as np
-import torch
-from torch.distributions import Distribution, MultivariateNormal
 
-from .._checks import as_tensor, check_integer, check_positive
-from ..distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
+from .._checks import check_integer
+from ..inference import FAMILIES
 from ._style import COLORS, as_array, get_ax, tr
 
-FAMILIES = ("full", "diagonal")
 ESTIMATORS = ("reparam", "score", "score_baseline")
-
-
-# -- computations ----------------------------------------------------------------------------
-class GaussianFit(NamedTuple):
-    """Result of :func:`fit_gaussian_q`: the ELBO after each step (index 0 = start) and the final q."""
-
-    elbo: torch.Tensor
-    q: Distribution
-
-
-def _gaussian_q(family: str, loc: torch.Tensor, diag_raw: torch.Tensor, off_diag: torch.Tensor) -> Distribution:
-    if family == "diagonal":
-        return diagonal_gaussian(loc, diag_raw.exp())
-    return full_gaussian(loc, scale_tril_from_vector(diag_raw, off_diag))
-
-
-def fit_gaussian_q(model, x, family: str = "full", steps: int = 300, lr: float = 0.05) -> GaussianFit:
-    r"""Maximize the closed-form ELBO of a linear-Gaussian model over a Gaussian family of q.
-
-    Starts at the prior :math:`q = \mathcal N(0, I)` and runs Adam on the mean :math:`m` and the
-    Cholesky factor :math:`L` (log-diagonal and, for ``family="full"``, the strictly lower
-    entries) of :math:`q = \mathcal N(m, LL^\top)`, maximizing
-
-    .. math:: \mathcal L(q) = \mathbb E_q[\log p(x|z)] - \mathrm{KL}(q\,\|\,p(z))
-              = \log p(x) - \mathrm{KL}(q\,\|\,p(z|x))
-
-    (book equations ``eq-elbo-decomposition`` and ``eq-elbo-gap``), computed exactly by
-    :meth:`LinearGaussian.elbo`.
-
-    Parameters
-    ----------
-    model : vae_support.toy.LinearGaussian
-    x : Tensor [d_x]
-        One observation.
-    family : {"full", "diagonal"}
-        Full-covariance or diagonal Gaussian q.
-    steps : int
-        Number of Adam steps (≥ 1).
-    lr : float
-        Adam's learning rate (> 0).
-
-    Returns
-    -------
-    GaussianFit
-        ``elbo`` [steps + 1] in nats (before the first step, then after each step) and the
-        final ``q`` (detached).
-    """
-    if family not in FAMILIES:
-        raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
-    steps = check_integer("steps", steps)
-    check_positive("lr", as_tensor("lr", lr))
-    x = model._check_x(x)
-    if x.dim() != 1:
-        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
-    d, dtype = model.z_dim, model.W.dtype
-    loc = torch.zeros(d, dtype=dtype, requires_grad=True)
-    diag_raw = torch.zeros(d, dtype=dtype, requires_grad=True)
-    off_diag = torch.zeros(d * (d - 1) // 2, dtype=dtype, requires_grad=family == "full")
-    params = [loc, diag_raw] + ([off_diag] if family == "full" else [])
-    opt = torch.optim.Adam(params, lr=float(lr))
-    trace = []
-    validate, threads = Distribution._validate_args, torch.get_num_threads()
-    # q is valid by construction, and a d×d problem gains nothing from threads: both cost more than the step
-    Distribution.set_default_validate_args(False)
-    torch.set_num_threads(1)
-    try:
-        for _ in range(steps):
-            value = model.elbo(x, _gaussian_q(family, loc, diag_raw, off_diag))
-            trace.append(value.detach())
-            opt.zero_grad()
-            (-value).backward()
-            opt.step()
-    finally:
-        Distribution.set_default_validate_args(validate)
-        torch.set_num_threads(threads)
-    with torch.no_grad():
-        q = _gaussian_q(family, loc.detach(), diag_raw.detach(), off_diag.detach())
-        trace.append(model.elbo(x, q))
-    return GaussianFit(torch.stack(trace), q)
-
-
-def optimal_diagonal_gaussian(posterior: MultivariateNormal) -> Distribution:
-    r"""The diagonal Gaussian closest to a Gaussian posterior in reverse KL.
-
-    .. math:: \arg\min_{q\ \mathrm{diagonal}} \mathrm{KL}(q\,\|\,\mathcal N(\mu, \Lambda^{-1}))
-              = \mathcal N\big(\mu,\ \operatorname{diag}(1/\Lambda_{11}, \dots, 1/\Lambda_{dd})\big),
-
-    with the minimal KL :math:`\tfrac12\big(\sum_j \log\Lambda_{jj} - \log\det\Lambda\big)`
-    (Bishop, 2006, §10.1.2): the mean is exact, the variances are the *conditional* variances,
-    smaller than the marginal ones when the posterior is correlated.
-
-    Parameters
-    ----------
-    posterior : MultivariateNormal, batch shape [...], event [d]
-
-    Returns
-    -------
-    Independent(Normal, 1), batch shape [...], event [d].
-    """
-    if not isinstance(posterior, MultivariateNormal):
-        raise TypeError(f"posterior: expected a MultivariateNormal, got {type(posterior).__name__}")
-    precision_diag = torch.diagonal(posterior.precision_matrix, dim1=-2, dim2=-1)
-    return diagonal_gaussian(posterior.mean, precision_diag.rsqrt())
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -182,7 +71,7 @@ def plot_elbo_gap_path(paths: dict, log_px: float, ax=None, lang: str = "pt", fl
     Parameters
     ----------
     paths : dict {"full" | "diagonal": array [steps + 1]}
-        ELBO after each step for each variational family (e.g. :func:`fit_gaussian_q`).
+        ELBO after each step for each variational family (e.g. :func:`vae_support.inference.fit_gaussian_q`).
     log_px : float
         :math:`\log p(x)`, nats.
     floor_gap : float, optional

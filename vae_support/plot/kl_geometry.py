@@ -2,10 +2,11 @@ r"""Figures of Part II (chapters ``kl-geometry`` and ``latent-geometry``): q mov
 
 Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes (animations
 return a ``matplotlib.animation.FuncAnimation``; render it for the static site with
-:func:`animation_html`). A few functions here *compute* what the figures draw — the gradient
-of a Gaussian KL with respect to q's mean, the optimization paths of q, the encoder's gradient
-split into reconstruction and regularization parts — and are named for what they compute;
-they are tested against closed forms in ``tests/test_plot_kl_geometry.py``.
+:func:`animation_html`). What they draw is computed by the package: the KL's gradient in q's
+mean (:func:`vae_support.kl.kl_mean_gradient`), the paths and fits of q on the toy models
+(:func:`vae_support.inference.ascend_elbo_path`, :func:`~vae_support.inference.fit_normal`), the
+encoder's gradient split into reconstruction and regularization parts and the
+reparameterization map (:mod:`vae_support.gradients`).
 
 Every value is per data point and in nats.
 """
@@ -14,364 +15,27 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from contextlib import contextmanager
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib import animation
-from torch.distributions import Distribution, MultivariateNormal, Normal, kl_divergence
+from torch.distributions import MultivariateNormal, Normal
 
-from .._checks import as_tensor, check_finite, check_integer, check_positive
-from ..kl import full_gaussian_kl
-from ..toy import Grid1D, LinearGaussian
+from .._checks import as_tensor, check_integer
+from ..inference import QPath
+from ..kl import _check_mvn, kl_mean_gradient
+from ..toy import Grid1D
 from ._style import COLORS, check_lang, get_ax, tr
 from .latent_space import _ellipse
 
 __all__ = [
-    "QPath", "NormalFit", "kl_mean_gradient", "ascend_elbo_path", "fit_normal", "reconstruction_gradient",
-    "regularization_gradient", "encoder_gradient_split", "reparameterize_grid", "animation_html", "plot_candidates",
+    "animation_html", "plot_candidates",
     "plot_kl_gradient_field", "plot_elbo_path", "animate_q_path", "plot_forward_reverse",
     "draw_q_explorer", "animate_q_explorer", "plot_gradient_fields", "plot_regularization_field",
     "plot_reparameterization", "draw_digit", "animate_latent_walk",
 ]
-
-
-# ---------------------------------------------------------------------------------------------
-# computations behind the figures
-# ---------------------------------------------------------------------------------------------
-class QPath(NamedTuple):
-    r"""The path of a diagonal Gaussian q while the ELBO is ascended (T recorded steps).
-
-    ``mean`` and ``std`` are [T, d]; ``elbo`` and ``kl`` [T] in nats; ``log_px`` the constant
-    :math:`\log p(x)` (book equation ``eq-elbo-gap``: ``elbo + kl == log_px`` at every step).
-    """
-
-    mean: torch.Tensor
-    std: torch.Tensor
-    elbo: torch.Tensor
-    kl: torch.Tensor
-    log_px: torch.Tensor
-
-
-class NormalFit(NamedTuple):
-    """A 1-D Normal fitted to a :class:`~vae_support.toy.Grid1D` posterior: mean, std, the divergence reached (nats)."""
-
-    mean: float
-    std: float
-    divergence: float
-
-
-@contextmanager
-def _small_problem():
-    """One thread and no argument validation inside: for the many tiny steps of an optimization.
-
-    The distributions built inside are valid by construction, and problems of a few thousand
-    numbers gain nothing from threads, which cost more than the step on a loaded machine (as in
-    ``plot.elbo.fit_gaussian_q``). Both settings are restored on exit.
-    """
-    validate, threads = Distribution._validate_args, torch.get_num_threads()
-    Distribution.set_default_validate_args(False)
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        Distribution.set_default_validate_args(validate)
-        torch.set_num_threads(threads)
-
-
-def _check_mvn(name: str, d) -> MultivariateNormal:
-    if not isinstance(d, MultivariateNormal) or d.batch_shape != torch.Size():
-        raise ValueError(f"{name}: expected a MultivariateNormal with no batch shape")
-    return d
-
-
-def kl_mean_gradient(mean, cov_q, posterior: MultivariateNormal) -> torch.Tensor:
-    r"""Gradient of :math:`\mathrm{KL}(q\,\|\,p)` with respect to q's mean, for Gaussian q and p.
-
-    .. math::
-        \nabla_{\mu_q}\mathrm{KL}\big(\mathcal N(\mu_q, S)\,\|\,\mathcal N(\mu_p, \Sigma_p)\big)
-        = \Sigma_p^{-1}(\mu_q - \mu_p)
-
-    obtained by automatic differentiation of :func:`vae_support.kl.full_gaussian_kl` (book
-    equation ``eq-kl-gaussian-full``); it does not depend on q's covariance S.
-
-    Parameters
-    ----------
-    mean : Tensor [..., d]
-        Means of q at which to evaluate the gradient (a grid of them, say).
-    cov_q : Tensor [d, d]
-        Covariance of q (shared by every mean).
-    posterior : MultivariateNormal, event [d]
-        The target p, e.g. the exact posterior of a linear-Gaussian model.
-
-    Returns
-    -------
-    Tensor [..., d]
-        The gradient, in nats per unit of z.
-    """
-    posterior = _check_mvn("posterior", posterior)
-    mean = check_finite("mean", as_tensor("mean", mean, dtype=posterior.mean.dtype)).to(posterior.mean.dtype)
-    mean = mean.detach().clone().requires_grad_(True)
-    kl = full_gaussian_kl(mean, as_tensor("cov_q", cov_q).to(mean.dtype), posterior.mean, posterior.covariance_matrix)
-    (grad,) = torch.autograd.grad(kl.sum(), mean)
-    return grad
-
-
-def ascend_elbo_path(model: LinearGaussian, x, mean0, std0, steps: int = 60, lr: float = 0.1) -> QPath:
-    r"""Gradient ascent on the exact ELBO of a diagonal Gaussian q in a linear-Gaussian model.
-
-    q = :math:`\mathcal N(m, \operatorname{diag} s^2)` with parameters :math:`(m, \log s)`; each step
-    :math:`\theta \leftarrow \theta + \eta\,\nabla_\theta\mathcal L`, with the closed-form ELBO of
-    :meth:`~vae_support.toy.LinearGaussian.elbo` (book equation ``eq-elbo-decomposition``).
-    At each recorded step the exact :math:`\mathrm{KL}(q\,\|\,p(z|x))` is computed too, so the
-    path shows :math:`\mathcal L + \mathrm{KL} = \log p(x)` (``eq-elbo-gap``).
-
-    Parameters
-    ----------
-    model : LinearGaussian
-    x : Tensor [d_x]
-        One observation.
-    mean0, std0 : Tensor [d_z]
-        Starting mean and standard deviations of q.
-    steps : int
-        Number of gradient steps (the path has ``steps + 1`` points).
-    lr : float
-        Step size :math:`\eta > 0`.
-
-    Returns
-    -------
-    QPath
-    """
-    if not isinstance(model, LinearGaussian):
-        raise TypeError(f"model: expected a LinearGaussian, got {type(model).__name__}")
-    steps = check_integer("steps", steps, minimum=1)
-    lr = float(check_positive("lr", as_tensor("lr", lr)))
-    dtype = model.W.dtype
-    x = model._check_x(x)
-    if x.dim() != 1:
-        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
-    mean = check_finite("mean0", as_tensor("mean0", mean0, dtype=dtype)).to(dtype).clone()
-    log_std = check_positive("std0", as_tensor("std0", std0, dtype=dtype)).to(dtype).log().clone()
-    for name, t in (("mean0", mean), ("std0", log_std)):
-        if t.shape != (model.z_dim,):
-            raise ValueError(f"{name}: expected shape ({model.z_dim},), got {tuple(t.shape)}")
-    posterior = model.posterior(x)
-    means, stds, elbos, kls = [], [], [], []
-    with _small_problem():
-        _ascend(model, x, posterior, mean, log_std, steps, lr, means, stds, elbos, kls)
-    return QPath(torch.stack(means), torch.stack(stds), torch.stack(elbos), torch.stack(kls), model.log_marginal(x).detach())
-
-
-def _ascend(model, x, posterior, mean, log_std, steps, lr, means, stds, elbos, kls) -> None:
-    """The loop of :func:`ascend_elbo_path`: appends each step's q and values to the lists."""
-    for step in range(steps + 1):
-        mean.requires_grad_(True)
-        log_std.requires_grad_(True)
-        cov = torch.diag(torch.exp(2 * log_std))
-        q = MultivariateNormal(mean, covariance_matrix=cov)
-        elbo = model.elbo(x, q)
-        means.append(mean.detach().clone())
-        stds.append(log_std.detach().exp())
-        elbos.append(elbo.detach())
-        kls.append(kl_divergence(q, posterior).detach())
-        if step == steps:
-            break
-        g_mean, g_log_std = torch.autograd.grad(elbo, (mean, log_std))
-        mean = (mean + lr * g_mean).detach()
-        log_std = (log_std + lr * g_log_std).detach()
-
-
-def fit_normal(grid: Grid1D, divergence: str = "reverse", mean0: float = 0.0, std0: float = 1.0,
-               steps: int = 300, lr: float = 0.05) -> NormalFit:
-    r"""Fit :math:`q = \mathcal N(m, s^2)` to a grid posterior by minimizing a KL with Adam.
-
-    ``divergence="reverse"`` minimizes :math:`\mathrm{KL}(q\,\|\,p(z|x))` (the ELBO's, mode-seeking:
-    the answer depends on the start); ``"forward"`` minimizes :math:`\mathrm{KL}(p(z|x)\,\|\,q)`
-    (mass-covering: its minimizer matches the posterior's mean and variance). Both are grid
-    integrals (:meth:`Grid1D.kl`, :meth:`Grid1D.forward_kl`, book equation ``eq-kl-def``).
-
-    Parameters
-    ----------
-    grid : Grid1D
-    divergence : {"reverse", "forward"}
-    mean0, std0 : float
-        Starting point.
-    steps : int
-    lr : float
-        Adam's step size.
-
-    Returns
-    -------
-    NormalFit
-        The fitted mean and standard deviation and the divergence at the fit, in nats.
-    """
-    if not isinstance(grid, Grid1D):
-        raise TypeError(f"grid: expected a Grid1D, got {type(grid).__name__}")
-    if divergence not in ("reverse", "forward"):
-        raise ValueError(f"divergence: expected 'reverse' or 'forward', got {divergence!r}")
-    objective = grid.kl if divergence == "reverse" else grid.forward_kl
-    steps = check_integer("steps", steps, minimum=1)
-    params = torch.tensor([float(check_finite("mean0", as_tensor("mean0", mean0))),
-                           math.log(float(check_positive("std0", as_tensor("std0", std0))))],
-                          dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.Adam([params], lr=float(check_positive("lr", as_tensor("lr", lr))))
-    with _small_problem():
-        for _ in range(steps):
-            opt.zero_grad()
-            objective(Normal(params[0], params[1].exp())).backward()
-            opt.step()
-    with torch.no_grad():
-        value = objective(Normal(params[0], params[1].exp()))
-    params = params.detach()
-    return NormalFit(float(params[0]), float(params[1].exp()), float(value))
-
-
-def reconstruction_gradient(log_likelihood, mean, std, eps) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The reconstruction term and its gradient with respect to q's mean, by reparameterization.
-
-    .. math::
-        R(\mu) = \frac1S\sum_{s=1}^S \log p(x\mid \mu + \sigma\odot\varepsilon_s),\qquad
-        \nabla_\mu R = \frac1S\sum_s \nabla_z \log p(x\mid z)\big|_{z=\mu+\sigma\odot\varepsilon_s}
-
-    the Monte Carlo form of :math:`\nabla_\mu\mathbb E_{q}[\log p(x|z)]` (book equation
-    ``eq-reparam-gradient``). The same draws ε serve every mean (common random numbers), so a
-    field of gradients over a grid of means is smooth.
-
-    Parameters
-    ----------
-    log_likelihood : callable
-        ``log_likelihood(z)`` with z [S, G, d] returns :math:`\log p(x|z)` [S, G].
-    mean : Tensor [G, d]
-        Means of q (e.g. a grid in the latent plane).
-    std : Tensor [d] or [G, d]
-        Standard deviations of q (positive).
-    eps : Tensor [S, d]
-        Standard-normal draws.
-
-    Returns
-    -------
-    (Tensor [G], Tensor [G, d])
-        :math:`R(\mu)` in nats and :math:`\nabla_\mu R`.
-    """
-    mean = check_finite("mean", as_tensor("mean", mean)).detach().clone().requires_grad_(True)
-    std = check_positive("std", as_tensor("std", std)).to(mean.dtype)
-    eps = check_finite("eps", as_tensor("eps", eps)).to(mean.dtype)
-    if mean.dim() != 2 or eps.dim() != 2 or eps.shape[-1] != mean.shape[-1]:
-        raise ValueError(f"mean, eps: expected shapes [G, d] and [S, d], got {tuple(mean.shape)} and {tuple(eps.shape)}")
-    z = mean.unsqueeze(0) + std * eps.unsqueeze(1)
-    recon = log_likelihood(z).mean(0)
-    (grad,) = torch.autograd.grad(recon.sum(), mean)
-    return recon.detach(), grad
-
-
-def regularization_gradient(mean, std, prior: Distribution, eps=None) -> torch.Tensor:
-    r"""The gradient :math:`-\nabla_\mu \mathrm{KL}(q\,\|\,p(z))` of the regularization term.
-
-    For q = :math:`\mathcal N(\mu, \operatorname{diag}\sigma^2)`. When ``torch`` knows the KL in
-    closed form (standard normal prior: the gradient is exactly :math:`-\mu`, book equation
-    ``eq-kl-gaussian-diag``) it is used; otherwise (a mixture prior) the KL is the Monte Carlo
-    average :math:`\frac1S\sum_s[\log q(z_s) - \log p(z_s)]` at :math:`z_s=\mu+\sigma\odot\varepsilon_s`
-    (``eq-kl-mc``) and ``eps`` must be given. Passing antithetic draws (ε and −ε) makes the
-    estimate exact for a single Gaussian prior.
-
-    Parameters
-    ----------
-    mean : Tensor [G, d]
-    std : Tensor [d] or [G, d]
-    prior : Distribution, event [d]
-    eps : Tensor [S, d], optional
-
-    Returns
-    -------
-    Tensor [G, d]
-    """
-    if not isinstance(prior, Distribution):
-        raise TypeError(f"prior: expected a torch.distributions.Distribution, got {type(prior).__name__}")
-    mean = check_finite("mean", as_tensor("mean", mean)).detach().clone().requires_grad_(True)
-    std = check_positive("std", as_tensor("std", std)).to(mean.dtype).expand_as(mean)
-    q = torch.distributions.Independent(Normal(mean, std), 1)
-    try:
-        kl = kl_divergence(q, prior)
-    except NotImplementedError:
-        if eps is None:
-            raise ValueError(f"eps: no closed-form KL for this prior ({type(prior).__name__}); pass draws eps [S, d]") from None
-        eps = check_finite("eps", as_tensor("eps", eps)).to(mean.dtype)
-        z = mean.unsqueeze(0) + std.unsqueeze(0) * eps.unsqueeze(1)
-        kl = (q.log_prob(z) - prior.log_prob(z)).mean(0)
-    (grad,) = torch.autograd.grad(kl.sum(), mean)
-    return -grad
-
-
-def encoder_gradient_split(model, x, k: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The ELBO's gradient in the encoder's parameters φ, split into its two parts.
-
-    .. math::
-        \nabla_\phi\mathcal L = \underbrace{\nabla_\phi\,\mathbb E_{q_\phi}[\log p(x|z)]}_{\text{reconstruction}}
-        \;\underbrace{-\;\nabla_\phi\,\mathrm{KL}(q_\phi(z|x)\,\|\,p(z))}_{\text{regularization}}
-
-    (book equation ``eq-encoder-gradient``), for the *sum* over the batch of per-point terms.
-    The reconstruction expectation is the reparameterized average over ``k`` draws
-    (``model.forward_pass``, ``eq-reparam-gradient``); the KL is closed-form when torch knows it.
-
-    Parameters
-    ----------
-    model : vae_support.models.VAE
-    x : Tensor [batch, x_dim]
-    k : int
-        Draws of z per data point.
-
-    Returns
-    -------
-    (Tensor [P], Tensor [P])
-        The two gradients, flattened over the P encoder parameters (nats per unit of φ).
-    """
-    k = check_integer("k", k)
-    params = [p for p in model.encoder.parameters() if p.requires_grad]
-    f = model.forward_pass(x, k)
-    try:
-        kl = kl_divergence(f.q, f.prior)
-    except NotImplementedError:
-        kl = (f.log_qz_x - f.log_pz).mean(0)
-    recon = f.log_px_z.mean(0)
-    g_rec = torch.autograd.grad(recon.sum(), params, retain_graph=True)
-    g_kl = torch.autograd.grad(kl.sum(), params)
-    return torch.cat([g.reshape(-1) for g in g_rec]), -torch.cat([g.reshape(-1) for g in g_kl])
-
-
-def reparameterize_grid(mean, scale_tril, lim: float = 2.0, n_lines: int = 9, n_points: int = 50):
-    r"""Map a square grid of ε-space to z-space by :math:`z = \mu + L\varepsilon` (``eq-reparam-gradient``).
-
-    With a diagonal :math:`L = \operatorname{diag}\sigma` this is the VAE's
-    :math:`z = \mu + \sigma\odot\varepsilon`.
-
-    Parameters
-    ----------
-    mean : Tensor [2]
-    scale_tril : Tensor [2, 2]
-        Lower-triangular factor with positive diagonal.
-    lim : float
-        The grid covers [−lim, lim]² in ε-space.
-    n_lines, n_points : int
-        Lines per direction and points per line.
-
-    Returns
-    -------
-    (Tensor [2, n_lines, n_points, 2], Tensor [2, n_lines, n_points, 2])
-        The ε grid lines (horizontal, vertical) and their images in z-space.
-    """
-    mean = check_finite("mean", as_tensor("mean", mean))
-    L = check_finite("scale_tril", as_tensor("scale_tril", scale_tril)).to(mean.dtype)
-    if mean.shape != (2,) or L.shape != (2, 2):
-        raise ValueError(f"mean, scale_tril: expected shapes (2,) and (2, 2), got {tuple(mean.shape)} and {tuple(L.shape)}")
-    if not torch.equal(L, torch.tril(L)) or not (torch.diagonal(L) > 0).all():
-        raise ValueError("scale_tril: expected a lower-triangular matrix with positive diagonal")
-    levels = torch.linspace(-lim, lim, check_integer("n_lines", n_lines, minimum=2), dtype=mean.dtype)
-    t = torch.linspace(-lim, lim, check_integer("n_points", n_points, minimum=2), dtype=mean.dtype)
-    a, b = torch.meshgrid(levels, t, indexing="ij")
-    eps = torch.stack([torch.stack([b, a], -1), torch.stack([a, b], -1)])
-    return eps, mean + eps @ L.T
 
 
 def animation_html(anim: animation.Animation, name: str) -> str:
@@ -439,7 +103,7 @@ def plot_kl_gradient_field(posterior: MultivariateNormal, q_mean, q_cov, lim=(-2
                            ax=None, lang: str = "pt"):
     r"""Contours of p(z|x) and of q, with the field :math:`-\nabla_{\mu_q}\mathrm{KL}(q\,\|\,p(z|x))`.
 
-    The arrows (computed by :func:`kl_mean_gradient`) sit at a grid of candidate means of q:
+    The arrows (computed by :func:`vae_support.kl.kl_mean_gradient`) sit at a grid of candidate means of q:
     each shows where gradient descent would move q's mean from there. They cross the posterior's
     contours at right angles (the gradient of a quadratic form), not toward its centre.
     """
@@ -522,7 +186,7 @@ def animate_q_path(posterior: MultivariateNormal, path: QPath, frames: int = 16,
 def plot_forward_reverse(grid: Grid1D, fits: dict, ax=None, lang: str = "pt"):
     """A bimodal posterior with Normals fitted by forward and reverse KL.
 
-    ``fits`` maps a legend label to a :class:`NormalFit`; the legend adds each fit's mean and
+    ``fits`` maps a legend label to a :class:`vae_support.inference.NormalFit`; the legend adds each fit's mean and
     standard deviation.
     """
     check_lang(lang)
@@ -594,8 +258,8 @@ def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=N
     region that decodes to x), over the value of the reconstruction term when given. Middle: the
     regularization part :math:`-\nabla_\mu\mathrm{KL}(q\,\|\,p(z))` (contraction toward the
     prior). Right: their sum, :math:`\nabla_\mu` of the ELBO. Arrows are unit length (direction
-    only). Compute the fields with :func:`reconstruction_gradient` and
-    :func:`regularization_gradient`.
+    only). Compute the fields with :func:`vae_support.gradients.reconstruction_gradient` and
+    :func:`~vae_support.gradients.regularization_gradient`.
 
     Parameters
     ----------
@@ -653,7 +317,7 @@ def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=N
 
 def plot_regularization_field(centers, field, components=None, ax=None, lang: str = "pt"):
     r"""One field :math:`-\nabla_\mu\mathrm{KL}(q\,\|\,p(z))` over a grid of means (unit arrows), with the
-    prior's component means (crosses) when given. Compute it with :func:`regularization_gradient`.
+    prior's component means (crosses) when given. Compute it with :func:`vae_support.gradients.regularization_gradient`.
 
     Parameters
     ----------
@@ -682,7 +346,7 @@ def plot_regularization_field(centers, field, components=None, ax=None, lang: st
 def plot_reparameterization(eps_lines, z_lines, axes=None, lang: str = "pt"):
     r"""Two panels: a grid in ε-space and its image in z-space under :math:`z=\mu+L\varepsilon`.
 
-    ``eps_lines``, ``z_lines`` come from :func:`reparameterize_grid`; the unit circle of ε and
+    ``eps_lines``, ``z_lines`` come from :func:`vae_support.gradients.reparameterize_grid`; the unit circle of ε and
     its image (the 1-σ ellipse of q) are drawn in red. Returns the two axes.
     """
     check_lang(lang)

@@ -18,20 +18,16 @@ of :mod:`vae_support.inference`, the history of :func:`vae_support.train.fit`, b
 * :func:`plot_objective_curves` — objectives (ELBO, exact log p(x)) against a model parameter,
   with their maximizers marked.
 
-One computation lives here until it moves to ``gradients``: :func:`encoder_gradient_variance`
-(the variance of score-function and VIMCO estimators). The IWAE bound for many K from one set
-of samples is :func:`vae_support.bounds.iwae_bounds_by_k`.
+The values come from the package: estimator variances from
+:func:`vae_support.gradients.encoder_gradient_variance`, the IWAE bound for many K from one set
+of samples from :func:`vae_support.bounds.iwae_bounds_by_k`.
 """
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
 import numpy as np
-import torch
-from torch.distributions import Bernoulli, Independent
 
-from .. import bounds, gradients
-from ..models import DiscreteVAE
 from ._style import COLORS, as_array, check_lang, get_ax, tr
 
 __all__ = [
@@ -44,7 +40,6 @@ __all__ = [
     "plot_latent_scatter",
     "plot_objective_curves",
     "QUANTITY_LABELS",
-    "encoder_gradient_variance",
 ]
 
 #: Axis labels of the training-history quantities drawn by :func:`plot_curves`, per language.
@@ -346,64 +341,3 @@ def plot_objective_curves(param, curves: Mapping[str, object], xlabel: Sequence[
     ax.set_ylabel(tr(lang, "nats por ponto", "nats per data point"))
     ax.legend(frameon=False)
     return ax
-
-
-# -- computations the figures need (candidates for bounds / gradients; see the module docstring) --
-def encoder_gradient_variance(model, x, k: int, estimator: str, replicas: int = 100) -> float:
-    r"""Variance of a score-function estimator of :math:`\nabla\mathcal L_K` w.r.t. the encoder's outputs.
-
-    For a model whose latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`),
-    the gradient of :math:`\mathcal L_K` (book equation ``eq-iwae``) with respect to the
-    parameters :math:`\ell = \ell_\phi(x)` of :math:`q(z|x)` is estimated ``replicas`` times
-    independently (all in one backward pass: each replica of x has its own copy of ℓ), by
-
-    * ``"score"`` — plain score function (``eq-score-function``):
-      :math:`\hat L\sum_k\nabla\log q(z_k|x) + \nabla\hat L`;
-    * ``"vimco"`` — VIMCO (Mnih & Rezende, 2016): per-sample signals :math:`\hat L - \hat L_{-k}`.
-
-    Parameters
-    ----------
-    model : DiscreteVAE
-        Its encoder returns the logits of :math:`q(z|x) = \prod_j \mathrm{Bernoulli}(z_j)`.
-    x : Tensor [batch, x_dim]
-    k : int
-        K ≥ 2 samples per estimate.
-    estimator : {"score", "vimco"}
-    replicas : int
-        Independent estimates per data point (≥ 2).
-
-    Returns
-    -------
-    float
-        Per data point, the sum over the coordinates of ℓ of the estimator's variance, averaged
-        over the batch.
-    """
-    if not isinstance(model, DiscreteVAE):
-        raise TypeError(f"model: expected a vae_support.models.DiscreteVAE, got {type(model).__name__}")
-    if estimator not in ("score", "vimco"):
-        raise ValueError(f"estimator: expected 'score' or 'vimco', got {estimator!r}")
-    if isinstance(k, bool) or int(k) != k or k < 2:
-        raise ValueError(f"k: expected an integer >= 2, got {k!r}")
-    if isinstance(replicas, bool) or int(replicas) != replicas or replicas < 2:
-        raise ValueError(f"replicas: expected an integer >= 2, got {replicas!r}")
-    x = model.check_x(x)
-    xr = x.repeat(int(replicas), 1)  # [replicas*batch, x_dim]
-    with torch.no_grad():
-        params0 = model.encoder(xr * model.input_scale)
-    params = params0.clone().requires_grad_(True)
-    prior = model.prior_distribution()
-
-    def surrogate():
-        q = Independent(Bernoulli(logits=params, validate_args=False), 1)  # q(z|x) of DiscreteVAE
-        z = q.sample((int(k),))
-        log_q = q.log_prob(z)
-        with torch.no_grad():
-            log_joint = model.decode_unchecked(z).log_prob(xr) + prior.log_prob(z)
-        log_w = log_joint - log_q  # differentiable in the encoder's outputs through log q
-        if estimator == "vimco":
-            return gradients.vimco_surrogate(log_w, log_q)
-        bound = bounds.iwae_bound(log_w)
-        return gradients.score_function_surrogate(bound[None], log_q.sum(0)[None])
-
-    g = gradients.gradient_draws(surrogate, [params], 1).reshape(int(replicas), x.shape[0], -1)
-    return float(g.var(0).sum(-1).mean())
