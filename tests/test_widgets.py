@@ -7,6 +7,7 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch.distributions import Normal, kl_divergence  # noqa: E402
@@ -68,6 +69,11 @@ def test_q_explorer_sliders_update_the_values(conjugate):
     std_slider.value = 0.7
     state = q_explorer_state(grid, 0.5, 0.7)
     assert f"KL(q‖p(z|x)) = {state.kl:.4g}" in values.value and f"ELBO = {state.elbo:.4g}" in values.value
+    (ax,) = box.figure.axes  # the figure follows the sliders: q = N(0.5, 0.7²) drawn on the grid
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), Normal(0.5, 0.7).log_prob(torch.as_tensor(state.z)).exp().numpy(),
+                               rtol=1e-5, atol=1e-8)
+    assert f"KL = {state.kl:.3f}" in ax.get_title()
     assert "gap" in values.value
     assert "lacuna" in q_explorer(grid, lang="pt").children[1].value
     assert mean_slider.description == "mean"
@@ -92,6 +98,16 @@ def test_latent_walker_sliders_move_the_point(tiny_vae):
     box = latent_walker(tiny_vae, means=means, labels=torch.arange(10), extent=2.5, lang="en")
     z1, z2 = box.children[0].children
     assert (z1.min, z1.max) == (-2.5, 2.5)
-    z1.value, z2.value = 1.0, -0.5  # each change redraws without error
+    ax_z, ax_x = box.figure.axes
+    z1.value, z2.value = 1.0, -0.5
+    marker = [line for line in ax_z.get_lines() if line.get_marker() == "*"][0]
+    assert list(marker.get_xdata()) == [1.0] and list(marker.get_ydata()) == [-0.5]
+    shown = ax_x.get_images()[-1].get_array()
+    expected = decode_latent(tiny_vae, torch.tensor([[1.0, -0.5]]))[0]
+    np.testing.assert_allclose(np.asarray(shown), expected.numpy(), rtol=1e-6)
+    # the backdrop: one point per encoded mean
+    offsets = np.concatenate([c.get_offsets() for c in ax_z.collections])
+    np.testing.assert_allclose(np.sort(offsets, 0), np.sort(means.numpy(), 0), rtol=1e-6)
+    assert "decoded digit" in ax_x.get_title()
     with pytest.raises(ValueError, match="extent"):
         latent_walker(tiny_vae, extent=0.0)

@@ -122,7 +122,8 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
     -------
     ipywidgets.VBox
         Two sliders, a line of values (``children[1]``, an HTML widget) and the figure (an
-        Output widget). Display it in a notebook with a live kernel.
+        Output widget; ``.figure`` is the matplotlib figure). Display it in a notebook with a
+        live kernel.
     """
     import matplotlib.pyplot as plt
 
@@ -152,7 +153,9 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
         fig.tight_layout()
 
     _wire((mean_slider, std_slider), out, fig, redraw)
-    return widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
+    box = widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
+    box.figure = fig
+    return box
 
 
 def decode_latent(model, z) -> torch.Tensor:
@@ -199,7 +202,8 @@ def latent_walker(model, means=None, labels=None, extent: float = 3.0, lang: str
     Returns
     -------
     ipywidgets.VBox
-        Two sliders and the figure (an Output widget).
+        Two sliders and the figure (an Output widget); ``.figure`` is the matplotlib figure
+        (left: the latent plane and the point, right: the decoded digit).
     """
     import matplotlib.pyplot as plt
 
@@ -223,4 +227,6 @@ def latent_walker(model, means=None, labels=None, extent: float = 3.0, lang: str
         draw_digit(decode_latent(model, z)[0], ax=ax_x, lang=lang)
 
     _wire((z1, z2), out, fig, redraw)
-    return widgets.VBox([widgets.HBox([z1, z2]), out])
+    box = widgets.VBox([widgets.HBox([z1, z2]), out])
+    box.figure = fig
+    return box
