@@ -174,7 +174,8 @@ class History:
     weights of each step); ``val_*`` are evaluated at the end of the epoch. ``*_kl_per_dim``
     holds one list of z_dim values per epoch (empty lists when the prior does not factorize);
     ``*_active_units`` counts coordinates with :math:`\\operatorname{Cov}_x(\\mathbb E_q[z_j]) > 0.01`.
-    ``train_objective`` is the value of the maximized objective (β-ELBO, IWAE bound).
+    ``train_objective`` is the value of the maximized objective (β-ELBO, or the IWAE bound
+    :math:`\mathcal L_K` for ``"iwae"`` and ``"vimco"``; never a gradient surrogate's value).
     """
 
     epoch: list = field(default_factory=list)
@@ -368,7 +369,9 @@ def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, bet
             log_w = bounds.log_weights(f.log_px_z, f.log_pz, f.log_qz_x)
         except ValueError:
             return torch.tensor(float("nan"))  # only the log-densities' finiteness is checked there
-        objective = gradients.iwae_surrogate(log_w) if reparam else gradients.vimco_surrogate(log_w, f.log_qz_x)
+        surrogate = gradients.iwae_surrogate(log_w) if reparam else gradients.vimco_surrogate(log_w, f.log_qz_x)
+        acc.add(terms, kl_dims, f.q.mean, bounds.iwae_bound(log_w.detach()))  # the bound, not the surrogate
+        return -surrogate.mean()
     acc.add(terms, kl_dims, f.q.mean, objective)
     return -objective.mean()
 
