@@ -31,9 +31,10 @@ def gaussian_kl(mu_q, logvar_q, mu_p=None, logvar_p=None) -> torch.Tensor:
         \mathrm{KL}(q\,\|\,p) = \frac12 \sum_{j=1}^{d}\Big[\log\sigma_{p,j}^2 - \log\sigma_{q,j}^2
         + \frac{\sigma_{q,j}^2 + (\mu_{q,j}-\mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
 
-    Book equation ``eq-kl-gaussian-diag``. With ``mu_p = logvar_p = None`` the prior is
-    :math:`\mathcal N(0, I)` and the formula becomes
-    :math:`\tfrac12\sum_j(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1)`.
+    With ``mu_p = logvar_p = None`` the prior is :math:`\mathcal N(0, I)` and the formula becomes
+    :math:`\tfrac12\sum_j(\mu_j^2 + \sigma_j^2 - \log\sigma_j^2 - 1)`, book equation
+    ``eq-kl-gaussian-diag`` (which the book writes for that case only); the general diagonal
+    case above is ``eq-kl-gaussian-full`` with diagonal covariances.
 
     Parameters
     ----------
