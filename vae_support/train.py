@@ -175,7 +175,7 @@ class History:
     holds one list of z_dim values per epoch (empty lists when the prior does not factorize);
     ``*_active_units`` counts coordinates with :math:`\\operatorname{Cov}_x(\\mathbb E_q[z_j]) > 0.01`.
     ``train_objective`` is the value of the maximized objective (β-ELBO, or the IWAE bound
-    :math:`\mathcal L_K` for ``"iwae"`` and ``"vimco"``; never a gradient surrogate's value).
+    :math:`\\mathcal L_K` for ``"iwae"`` and ``"vimco"``; never a gradient surrogate's value).
     """
 
     epoch: list = field(default_factory=list)
