@@ -13,7 +13,8 @@ instructors use is generated from it, never edited by hand:
     _build/assignments/<lang>/<slug>/student/<slug>.ipynb      hand this out (solutions removed,
                                                               hidden tests stripped, public
                                                               checks embedded: works on Colab)
-    _build/assignments/<lang>/<slug>/autograder/<slug>.ipynb   the solutions, executed, all checks embedded
+    _build/assignments/<lang>/<slug>/autograder/<slug>.ipynb   the solutions with every check embedded
+                                                              (no outputs: run it)
     _build/assignments/<lang>/<slug>/autograder/<slug>-autograder.zip   all tests, for grading
 
 ``grade`` runs every ``*.ipynb`` of a folder through ``otter run`` (otter's non-containerized
@@ -128,7 +129,7 @@ def generate_one(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT, run_test
     student_tests = result / "student" / "tests"
     embed_tests(student_path(slug, lang, out), student_tests, slug)
     shutil.rmtree(student_tests)  # the notebook now carries them: hand out one file
-    # the executed solutions too, with every test, so that an instructor can run them alone
+    # the solutions too, with every test, so that an instructor can run them alone (no outputs)
     embed_tests(result / "autograder" / f"{slug}.ipynb", result / "autograder" / "tests", slug)
     return result
 
