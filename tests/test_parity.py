@@ -206,3 +206,19 @@ def test_stamp_and_staleness(tmp_path):
     assert translation.status("demo", tmp_path) == "stale"
     with pytest.raises(ValueError, match="slug"):
         translation.notebook_path("demo.ipynb", "pt")
+
+
+PAREN_EQ = re.compile(r"\(\{eq\}`[^`]+`\)")
+
+
+@pytest.mark.parametrize("lang", ["pt", "en"])
+def test_equation_references_are_not_wrapped_in_parentheses(lang):
+    """{eq} already renders "(3.1)": writing ({eq}`…`) shows "((3.1))" on the site."""
+    found = []
+    for path in sorted((BOOK_DIR / lang).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        texts = [_source(c) for c in cells if c["cell_type"] == "markdown"]
+        found += [f"{path.name}: {m}" for text in texts for m in PAREN_EQ.findall(text)]
+    for path in sorted((BOOK_DIR / lang).glob("*.md")):
+        found += [f"{path.name}: {m}" for m in PAREN_EQ.findall(path.read_text(encoding="utf-8"))]
+    assert not found, found
