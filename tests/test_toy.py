@@ -105,6 +105,14 @@ def test_grid_kls_match_closed_form_in_conjugate_model():
     torch.testing.assert_close(grid.forward_kl(q), kl_divergence(post, q), atol=1e-7, rtol=0)
 
 
+def test_grid_posterior_probability_matches_the_conjugate_cdf():
+    grid, post, _ = conjugate_grid()
+    for lower, upper in ((0.0, math.inf), (1.0, 2.5), (-math.inf, 1.5)):
+        want = float(post.cdf(torch.tensor(upper)) - post.cdf(torch.tensor(lower)))
+        assert grid.posterior_probability(lower, upper).item() == pytest.approx(want, abs=2e-3)
+    assert grid.posterior_probability().item() == pytest.approx(1.0, abs=1e-8)
+
+
 @pytest.mark.parametrize("example", ["skewed", "bimodal"])
 def test_named_grids_are_normalized_and_kl_agrees_with_monte_carlo(example):
     grid = getattr(Grid1D, example)()

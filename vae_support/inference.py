@@ -227,6 +227,13 @@ def _small_problem():
         torch.set_num_threads(threads)
 
 
+def _one_observation(model: LinearGaussian, x) -> torch.Tensor:
+    """``x`` checked against the toy model, and required to be one observation [d_x]."""
+    x = model._check_x(x)
+    if x.dim() != 1:
+        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
+    return x
+
 
 class GaussianFit(NamedTuple):
     """Result of :func:`fit_gaussian_q`: the ELBO after each step (index 0 = start) and the final q."""
@@ -270,9 +277,7 @@ def fit_gaussian_q(model, x, family: str = "full", steps: int = 300, lr: float =
         raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
     steps = check_integer("steps", steps)
     check_positive("lr", as_tensor("lr", lr))
-    x = model._check_x(x)
-    if x.dim() != 1:
-        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
+    x = _one_observation(model, x)
     d, dtype = model.z_dim, model.W.dtype
     loc = torch.zeros(d, dtype=dtype, requires_grad=True)
     diag_raw = torch.zeros(d, dtype=dtype, requires_grad=True)
@@ -347,9 +352,7 @@ def ascend_elbo_path(model: LinearGaussian, x, mean0, std0, steps: int = 60, lr:
     steps = check_integer("steps", steps, minimum=1)
     lr = float(check_positive("lr", as_tensor("lr", lr)))
     dtype = model.W.dtype
-    x = model._check_x(x)
-    if x.dim() != 1:
-        raise ValueError(f"x: expected one observation of shape [{model.x_dim}], got {tuple(x.shape)}")
+    x = _one_observation(model, x)
     mean = check_finite("mean0", as_tensor("mean0", mean0, dtype=dtype)).to(dtype).clone()
     log_std = check_positive("std0", as_tensor("std0", std0, dtype=dtype)).to(dtype).log().clone()
     for name, t in (("mean0", mean), ("std0", log_std)):

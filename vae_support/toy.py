@@ -248,6 +248,11 @@ class Grid1D:
         """:math:`p(z\\mid x)` on the grid ``self.z``."""
         return self.log_posterior(self.z).exp()
 
+    def posterior_probability(self, lower: float = -math.inf, upper: float = math.inf) -> torch.Tensor:
+        r""":math:`P(\text{lower} < z < \text{upper} \mid x)`, the posterior mass of an interval (grid sum)."""
+        inside = ((self.z > float(lower)) & (self.z < float(upper))).to(torch.float64)
+        return self._integrate(self.log_posterior(self.z), inside)
+
     # -- divergences and bounds of a candidate q -----------------------------------------
     def _log_q(self, q: Distribution) -> torch.Tensor:
         if not isinstance(q, Distribution) or q.event_shape != torch.Size():

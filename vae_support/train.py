@@ -463,7 +463,7 @@ class _Average:
     """Exponential moving average of a model's parameters (Polyak averaging), swapped in for evaluation."""
 
     def __init__(self, model, decay: float, state: list | None = None):
-        self.params = [p for p in model.parameters()]
+        self.params = list(model.parameters())
         self.values = [p.detach() for p in self.params]  # share storage: see every optimizer step
         self.decay = decay
         self.shadow = [p.detach().clone() for p in self.params] if state is None else [t.to(p.device) for t, p in zip(state, self.params)]
