@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test clean
+.PHONY: install book test colab-check clean
 
 install: $(STAMP)
 
@@ -31,6 +31,13 @@ test: install
 	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# Every chapter and assignment the way Colab runs it: the built wheel in a fresh venv outside the
+# repository, each notebook copied alone into an empty folder (scripts/clean_install.py --help).
+# Another Python and the newest torch: make colab-check COLAB_ARGS="--python python3.12 --torch torch --newest"
+COLAB_ARGS ?=
+colab-check: install
+	$(PY) scripts/clean_install.py --all $(COLAB_ARGS)
 
 clean:
 	rm -rf _build

@@ -35,7 +35,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from vae_support.toy import Grid1D, LinearGaussian  # noqa: E402
 import build_book  # noqa: E402  (scripts/build_book.py)
+import execute  # noqa: E402  (scripts/execute.py)
 import translation  # noqa: E402  (scripts/translation.py)
+
+# nbval's kernels inherit this: the same instruction set as scripts/execute.py wrote the outputs with
+execute.pin_environment()
 
 BOOK_DIR = Path(os.environ.get("BOOK_DIR", ROOT / "book")).resolve()
 SITE_OUT = Path(os.environ.get("SITE_OUT", ROOT / "_build")).resolve()

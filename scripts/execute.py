@@ -1,0 +1,72 @@
+"""Execute chapter notebooks in place, the way nbval re-runs them, so their stored outputs are true.
+
+Stored outputs are the truth of the book (the site is built from them) and nbval compares a
+fresh run against them. Trained models print numbers to 4 significant digits, and the last
+digit can depend on which vector instructions the CPU has (AVX-512 kernels add in another
+order than AVX2 ones). Both the execution here and nbval's run (tests/conftest.py) therefore
+pin torch's kernels to one instruction set that every x86-64 machine of the last decade has,
+so stored outputs written on one machine are reproduced on another:
+
+    .venv/bin/python scripts/execute.py book/pt/elbo-extensions.ipynb book/en/elbo-extensions.ipynb
+    .venv/bin/python scripts/execute.py --all          # every chapter of both languages
+
+Notebooks run one at a time (their timings then mean something), each in its own kernel with
+the notebook's folder as working directory.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: torch's ATen kernels, MKL and oneDNN all at the AVX2 level (no-ops where the CPU lacks AVX-512)
+PINNED_ENV = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "DNNL_MAX_CPU_ISA": "AVX2"}
+CELL_TIMEOUT_S = 600
+
+
+def pin_environment(environ=os.environ) -> None:
+    """Sets the pinned instruction set for this process and every kernel it starts."""
+    environ.update(PINNED_ENV)
+
+
+def execute_in_place(path: Path) -> float:
+    """Runs every cell of ``path`` in a fresh kernel and writes the outputs back; returns seconds."""
+    import nbclient
+    import nbformat
+
+    pin_environment()
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    nbformat.write(nb, path)
+    return seconds
+
+
+def chapter_paths() -> list[Path]:
+    return sorted((ROOT / "book" / "pt").glob("*.ipynb")) + sorted((ROOT / "book" / "en").glob("*.ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--all", action="store_true", help="every chapter notebook of both languages")
+    args = parser.parse_args(argv)
+    paths = chapter_paths() if args.all else [p.resolve() for p in args.notebooks]
+    if not paths:
+        parser.error("name notebooks or pass --all")
+    for path in paths:
+        if not path.is_file():
+            parser.error(f"no notebook at {path}")
+    for path in paths:
+        print(f"{execute_in_place(path):6.1f} s  {path.relative_to(ROOT)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
