@@ -244,6 +244,11 @@ def test_vae_encoder_names_the_family_in_one_argument():
      "context: expected trailing shape"),
     (lambda: made_masks(1, 4), "z_dim: expected an integer >= 2"),
     (lambda: PlanarFlow(2, 1)(torch.ones(3, 4)), "out: expected last dimension 9"),
+    (lambda: FlowPosterior(PlanarFlow(2, 1), [torch.zeros(2), torch.zeros(2)], [False, False]),
+     "params: expected 5 tensors"),
+    (lambda: FlowPosterior(PlanarFlow(2, 1), [torch.zeros(3), torch.zeros(3), torch.ones(3), torch.ones(3), torch.zeros(())],
+                           [False] * 5), r"params: expected loc and log_scale of shape \[..., 2\]"),
+    (lambda: FlowPosterior("planar", [], []), "head: expected a PlanarFlow or IAF"),
 ])
 def test_bad_input_names_the_argument(build, match):
     with pytest.raises((ValueError, TypeError), match=match):

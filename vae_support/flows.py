@@ -318,16 +318,38 @@ class FlowPosterior(TransformedDistribution):
     Built by :class:`PlanarFlow` or :class:`IAF` from a list of parameter tensors;
     :meth:`local_parameters` and :meth:`with_parameters` let
     :func:`vae_support.inference.optimize_local_q` give every data point its own flow.
+
+    Parameters
+    ----------
+    head : PlanarFlow or IAF
+        The family: how many layers, and how a list of tensors becomes transforms.
+    params : sequence of Tensor
+        ``loc`` [..., d], ``log_scale`` [..., d] of the base, then the layers' parameters
+        (``head.params_per_layer`` per layer, in the order of ``head.transforms``).
+    shared : sequence of bool
+        For each tensor, whether it is shared by every data point (no batch dimension: the
+        IAF's MADE weights) rather than one per point.
+    validate : bool
+        Check the tensors for NaN/inf (off inside training loops, where ``fit`` guards the loss).
     """
 
     arg_constraints: dict = {}
 
     def __init__(self, head: "PlanarFlow | IAF", params: Sequence[torch.Tensor], shared: Sequence[bool],
                  validate: bool = False):
-        params = list(params)
+        if not isinstance(head, _FlowHead):
+            raise TypeError(f"head: expected a PlanarFlow or IAF, got {type(head).__name__}")
+        params, shared = list(params), list(shared)
+        expected = 2 + head.length * head.params_per_layer
+        if len(params) != expected or len(shared) != expected:
+            raise ValueError(f"params: expected {expected} tensors (loc, log_scale, then {head.params_per_layer} per layer "
+                             f"for {head.length} layers) and as many shared flags, got {len(params)} and {len(shared)}")
         loc, log_scale = params[0], params[1]
+        if loc.shape != log_scale.shape or loc.dim() < 1 or loc.shape[-1] != head.z_dim:
+            raise ValueError(f"params: expected loc and log_scale of shape [..., {head.z_dim}], got "
+                             f"{tuple(loc.shape)} and {tuple(log_scale.shape)}")
         base = diagonal_gaussian(loc, log_scale.exp(), validate_args=None if validate else False)
-        self.head, self.params, self.shared = head, params, list(shared)
+        self.head, self.params, self.shared = head, params, shared
         super().__init__(base, head.transforms(params[2:], validate), validate_args=False)
 
     def local_parameters(self) -> list[torch.Tensor]:
@@ -345,7 +367,9 @@ class _FlowHead(nn.Module):
     """Shared checks of :class:`PlanarFlow` and :class:`IAF`."""
 
     z_dim: int
+    length: int
     n_outputs: int
+    params_per_layer: int
 
     def _check_out(self, out) -> torch.Tensor:
         if not isinstance(out, torch.Tensor):
@@ -378,6 +402,7 @@ class PlanarFlow(_FlowHead):
         self.z_dim = check_integer("z_dim", z_dim)
         self.length = check_integer("length", length)
         self.n_outputs = 2 * self.z_dim + self.length * (2 * self.z_dim + 1)
+        self.params_per_layer = 3
 
     def transforms(self, params: Sequence[torch.Tensor], validate: bool = False) -> list[Transform]:
         """K planar transforms from ``[u_1, w_1, b_1, u_2, ...]``."""
@@ -421,6 +446,7 @@ class IAF(_FlowHead):
         self.hidden = check_integer("hidden", hidden)
         d, h = self.z_dim, self.hidden
         self.n_outputs = 2 * d + self.length * h
+        self.params_per_layer = 4
         self.weight_in = nn.ParameterList()
         self.weight_out = nn.ParameterList()
         self.bias_out = nn.ParameterList()
