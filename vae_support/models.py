@@ -26,7 +26,6 @@ from torch.distributions import Bernoulli, Distribution, Independent, Multivaria
 
 from . import bounds
 from ._checks import check_integer
-from .flows import FLOWS, make_flow
 from .distributions import (
     MixturePrior,
     StandardNormalPrior,
@@ -39,6 +38,7 @@ from .distributions import (
     pixel_mean,
     scale_tril_from_vector,
 )
+from .flows import FLOWS, make_flow
 
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 PRIORS = ("standard", "mog", "vamp")
