@@ -133,7 +133,8 @@ class PlanarTransform(Transform):
     .. math:: \hat u = u + \big(m(w^\top u) - w^\top u\big)\frac{w}{\|w\|^2},\qquad
               m(a) = -1 + \log(1 + e^a),
 
-    so that :math:`w^\top \hat u = m(w^\top u) > -1` (Rezende & Mohamed, 2015, appendix A).
+    so that :math:`w^\top \hat u = m(w^\top u) > -1` (Rezende & Mohamed, 2015, appendix A; book
+    equation ``eq-planar-invertibility``).
     The inverse has no closed form: :math:`\alpha = w^\top z_0` solves the scalar monotone
     equation :math:`\alpha + w^\top\hat u\,\tanh(\alpha + b) = w^\top z`, found by bisection, then
     :math:`z_0 = z - \hat u\tanh(\alpha + b)`.
