@@ -36,6 +36,7 @@ from torch.distributions import Distribution, Independent, MultivariateNormal, N
 from . import bounds
 from ._checks import as_tensor, check_finite, check_integer, check_positive
 from .distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
+from .flows import FlowPosterior
 from .models import LatentVariableModel
 from .toy import Grid1D, LinearGaussian
 
@@ -61,7 +62,12 @@ class InferenceGaps(NamedTuple):
 
 
 def _gaussian_parameters(q: Distribution) -> list[torch.Tensor]:
-    """Unconstrained parameters of a Gaussian q: [loc, log_scale] or [loc, log diag(L), strict lower(L)]."""
+    """Unconstrained parameters of a Gaussian q: [loc, log_scale] or [loc, log diag(L), strict lower(L)].
+
+    A flow posterior (:class:`vae_support.flows.FlowPosterior`) gives its own, one set per data point.
+    """
+    if isinstance(q, FlowPosterior):
+        return q.local_parameters()
     if isinstance(q, Independent) and isinstance(q.base_dist, Normal):
         return [q.mean.detach().clone(), q.stddev.detach().log()]
     if isinstance(q, MultivariateNormal):
@@ -93,7 +99,8 @@ def optimize_local_q(model: LatentVariableModel, x: torch.Tensor, steps: int = 3
 
     (book equation ``eq-elbo-decomposition``), over the encoder's family :math:`\mathcal Q`
     (diagonal or full-covariance Gaussian), with the model's weights fixed. Every point has its
-    own parameters; Adam updates each coordinate separately, so optimizing the batch together
+    own parameters (for a flow posterior, its base and every flow parameter, MADE weights
+    included: the family, not the encoder, limits :math:`q^*_x`); Adam updates each coordinate separately, so optimizing the batch together
     is the same as optimizing each point alone. Reparameterized gradients
     (``eq-reparam-gradient``) with ``k`` samples per step; the step size decays linearly from
     ``lr`` to ``lr / steps``, so that the returned (last) iterate settles instead of wandering
@@ -130,7 +137,11 @@ def optimize_local_q(model: LatentVariableModel, x: torch.Tensor, steps: int = 3
     if init not in INITS:
         raise ValueError(f"init: expected one of {list(INITS)}, got {init!r}")
     with torch.no_grad():
-        params = _gaussian_parameters(model.encode_unchecked(x))
+        q0 = model.encode_unchecked(x)
+        params = _gaussian_parameters(q0)
+    build = q0.with_parameters if isinstance(q0, FlowPosterior) else _gaussian_from
+    if init == "prior" and isinstance(q0, FlowPosterior):
+        raise ValueError("init: 'prior' is defined for Gaussian encoders; a flow posterior starts at the encoder's answer")
     if init == "prior":
         params = [torch.zeros_like(p) for p in params]
     for p in params:
@@ -140,14 +151,14 @@ def optimize_local_q(model: LatentVariableModel, x: torch.Tensor, steps: int = 3
     trace = []
     with torch.enable_grad():
         for _ in range(steps):
-            elbo = _elbo_of(model, x, _gaussian_from(params), k)
+            elbo = _elbo_of(model, x, build(params), k)
             grads = torch.autograd.grad(-elbo.sum(), params)
             for p, g in zip(params, grads):
                 p.grad = g
             optimizer.step()
             decay.step()
             trace.append(elbo.detach())
-    return LocalQ(_gaussian_from([p.detach() for p in params]), torch.stack(trace))
+    return LocalQ(build([p.detach() for p in params]), torch.stack(trace))
 
 
 def inference_gaps(model: LatentVariableModel, x: torch.Tensor, k_log_px: int = 1000, eval_k: int = 100,

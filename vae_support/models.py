@@ -38,10 +38,12 @@ from .distributions import (
     pixel_mean,
     scale_tril_from_vector,
 )
+from .flows import FLOWS, make_flow
 
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 PRIORS = ("standard", "mog", "vamp")
 ENCODER_COVARIANCES = ("diagonal", "full")
+ENCODER_FAMILIES = ENCODER_COVARIANCES + FLOWS
 ACTIVATIONS = {"leaky_relu": nn.LeakyReLU, "relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU}
 
 
@@ -374,6 +376,12 @@ class VAE(LatentVariableModel):
     encoder_dropout, decoder_dropout : float
         Dropout after each hidden layer of the encoder / decoder, in training mode only
         (default 0: none).
+    encoder : {"diagonal", "full", "planar", "iaf"} or None
+        The family of q in one argument: the two Gaussians (as ``encoder_cov``), or a
+        diagonal Gaussian pushed through ``flow_length`` planar or IAF layers
+        (:mod:`vae_support.flows`; the IAF's MADE has ``flow_hidden`` units). ``None``: the
+        Gaussian of ``encoder_cov``. A flow q has no closed-form KL: the ELBO uses the Monte
+        Carlo KL (book equation ``eq-kl-mc``).
 
     Examples
     --------
@@ -387,7 +395,8 @@ class VAE(LatentVariableModel):
     def __init__(self, x_dim: int = 64, z_dim: int = 16, hidden: Sequence[int] = (256, 256),
                  likelihood: str = "categorical", levels: int = 17, prior: str = "standard",
                  encoder_cov: str = "diagonal", n_components: int = 10, obs_scale: float | None = None,
-                 activation: str = "leaky_relu", encoder_dropout: float = 0.0, decoder_dropout: float = 0.0):
+                 activation: str = "leaky_relu", encoder_dropout: float = 0.0, decoder_dropout: float = 0.0,
+                 encoder: str | None = None, flow_length: int = 2, flow_hidden: int = 32):
         super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation, decoder_dropout)
         self.encoder_dropout = _check_dropout("encoder_dropout", encoder_dropout)
         self.hparams = dict(x_dim=x_dim, z_dim=z_dim, hidden=list(self.hidden), likelihood=likelihood, levels=levels,
@@ -395,7 +404,10 @@ class VAE(LatentVariableModel):
                             activation=activation, encoder_dropout=encoder_dropout, decoder_dropout=decoder_dropout)
         self.encoder_cov = _check_choice("encoder_cov", encoder_cov, ENCODER_COVARIANCES)
         self.prior_kind = _check_choice("prior", prior, PRIORS)
+        self.flow, encoder_cov = self._encoder_family(encoder, encoder_cov, flow_length, flow_hidden)
+        self.hparams.update(encoder=self.encoder_family, flow_length=flow_length, flow_hidden=flow_hidden)
         n_q = 2 * self.z_dim if encoder_cov == "diagonal" else self.z_dim + self.z_dim * (self.z_dim + 1) // 2
+        n_q = n_q if self.flow is None else self.flow.n_outputs
         self.encoder = mlp((self.x_dim, *self.hidden, n_q), activation, self.encoder_dropout)
         if prior == "standard":
             self.prior = StandardNormalPrior(self.z_dim, full=encoder_cov == "full")
@@ -405,9 +417,23 @@ class VAE(LatentVariableModel):
             init = self.levels - 1 if likelihood == "categorical" else 1.0
             self.prior = VampPrior(self.x_dim, n_components, init_scale=init)
 
+    def _encoder_family(self, encoder, encoder_cov, flow_length, flow_hidden):
+        """The flow head (None for a Gaussian encoder) and the Gaussian covariance of ``encoder``."""
+        if encoder is None:
+            self.encoder_family = encoder_cov
+            return None, encoder_cov
+        self.encoder_family = _check_choice("encoder", encoder, ENCODER_FAMILIES)
+        if encoder_cov != "diagonal" and encoder != encoder_cov:
+            raise ValueError(f"encoder: {encoder!r} conflicts with encoder_cov={encoder_cov!r}; give one of them")
+        self.encoder_cov = "full" if encoder == "full" else "diagonal"
+        flow = make_flow(encoder, self.z_dim, flow_length, flow_hidden) if encoder in FLOWS else None
+        return flow, self.encoder_cov
+
     def encode_unchecked(self, x: torch.Tensor) -> Distribution:
         """:math:`q_\\phi(z|x)` without input checks (used inside loops over checked data)."""
         out = self.encoder(x * self.input_scale)
+        if self.flow is not None:
+            return self.flow(out)
         loc, rest = out[..., : self.z_dim], out[..., self.z_dim:]
         if self.encoder_cov == "diagonal":
             return diagonal_gaussian(loc, (0.5 * rest).exp(), validate_args=False)

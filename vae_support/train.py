@@ -272,6 +272,14 @@ class _Accumulator:
         return Evaluation(self.mean("elbo"), self.mean("reconstruction"), self.mean("kl"), kl_dims, units)
 
 
+def _q_mean(f: ForwardPass) -> torch.Tensor:
+    r""":math:`\mathbb E_q[z|x]` [batch, z_dim]; for a q without a closed-form mean (a flow), the average of the pass's samples."""
+    try:
+        return f.q.mean
+    except NotImplementedError:
+        return f.z.mean(0)
+
+
 def _terms(f: ForwardPass, kl_dims_grad: bool = False) -> tuple[bounds.ElboTerms, torch.Tensor | None]:
     r"""ELBO terms and the per-coordinate KL of one forward pass, the KL computed once.
 
@@ -318,7 +326,7 @@ def _evaluate(model: LatentVariableModel, x: torch.Tensor, k: int, batch_size: i
     for xb in x.split(batch_size):
         f = model.forward_pass(xb, k, check=False, densities=False)
         terms, kl_dims = _terms(f)
-        acc.add(terms, kl_dims, f.q.mean)
+        acc.add(terms, kl_dims, _q_mean(f))
     model.train(was_training)
     return acc.result()
 
@@ -370,9 +378,9 @@ def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, bet
         except ValueError:
             return torch.tensor(float("nan"))  # only the log-densities' finiteness is checked there
         surrogate = gradients.iwae_surrogate(log_w) if reparam else gradients.vimco_surrogate(log_w, f.log_qz_x)
-        acc.add(terms, kl_dims, f.q.mean, bounds.iwae_bound(log_w.detach()))  # the bound, not the surrogate
+        acc.add(terms, kl_dims, _q_mean(f), bounds.iwae_bound(log_w.detach()))  # the bound, not the surrogate
         return -surrogate.mean()
-    acc.add(terms, kl_dims, f.q.mean, objective)
+    acc.add(terms, kl_dims, _q_mean(f), objective)
     return -objective.mean()
 
 
