@@ -12,6 +12,7 @@ from vae_support import bounds, gradients, toy
 from vae_support.gradients import (
     dreg_surrogate,
     estimator_variance,
+    gradient_draws,
     iwae_surrogate,
     signal_to_noise,
     stl_surrogate,
@@ -156,7 +157,7 @@ def test_snr_of_the_encoder_gradient_falls_with_k_for_iwae_and_grows_for_dreg():
     for kind in ("iwae", "dreg"):
         for k in (1, 256):
             torch.manual_seed(4)
-            snr[kind, k] = signal_to_noise(estimator(model, x, loc, log_scale, kind, k), [loc, log_scale], 1000).mean()
+            snr[kind, k] = signal_to_noise(gradient_draws(estimator(model, x, loc, log_scale, kind, k), [loc, log_scale], 1000)).mean()
     # measured: iwae 0.35 -> 0.058, dreg 1.5 -> 13 (1000 draws: each SNR within about +-0.03 + 3%)
     assert snr["iwae", 256] < 0.4 * snr["iwae", 1]
     assert snr["dreg", 256] > 4 * snr["dreg", 1]
@@ -164,12 +165,19 @@ def test_snr_of_the_encoder_gradient_falls_with_k_for_iwae_and_grows_for_dreg():
 
 
 def test_signal_to_noise_by_hand():
+    draws = torch.tensor([[1.0, 0.0, 2.0], [3.0, 0.0, 2.0], [2.0, 0.0, 2.0]])  # mean 2, sd 1 | always 0 | always 2
+    snr = signal_to_noise(draws)
+    assert snr[0] == 2.0 and snr[1] == 0.0 and torch.isinf(snr[2])
     p = torch.tensor([1.0, 2.0], requires_grad=True)
-    draws = iter([torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0]), torch.tensor([2.0, 0.0])])
-    snr = signal_to_noise(lambda: (p * next(draws)).sum(), [p], 3)  # coordinate 1: mean 2, sd 1; coordinate 2: always 0
-    assert torch.allclose(snr, torch.tensor([2.0, 0.0]))
-    constant = signal_to_noise(lambda: (p * torch.tensor([1.0, -1.0])).sum(), [p], 2)
-    assert torch.isinf(constant).all()
+    stream = iter(draws[:, :2])
+    assert torch.allclose(signal_to_noise(gradient_draws(lambda: (p * next(stream)).sum(), [p], 3)), snr[:2])
+
+
+def test_signal_to_noise_of_pure_noise_sits_at_its_floor():
+    torch.manual_seed(5)
+    n = 400
+    snr = signal_to_noise(torch.randn(n, 2000))
+    assert abs(snr.mean().item() - math.sqrt(2 / (math.pi * n))) < 0.003
 
 
 def test_bad_input():
@@ -185,9 +193,10 @@ def test_bad_input():
     with pytest.raises(ValueError, match="expected equal shapes"):
         q = Independent(Normal(torch.zeros(1, 2), torch.ones(1, 2)), 1)
         stopped_log_weights(torch.zeros(3, 1), torch.zeros(1, 1), torch.zeros(3, 1, 2), q)
-    p = torch.zeros(1, requires_grad=True)
-    with pytest.raises(ValueError, match="n_draws"):
-        signal_to_noise(lambda: p.sum(), [p], 1)
+    with pytest.raises(ValueError, match="draws: expected shape"):
+        signal_to_noise(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="draws: expected finite"):
+        signal_to_noise(torch.tensor([[0.0], [float("nan")]]))
 
 
 def test_stop_gradient_keeps_the_path_and_drops_the_parameters():

@@ -561,33 +561,32 @@ def dreg_surrogate(log_w: torch.Tensor) -> torch.Tensor:
     return (weights_sq * log_w).sum(0)
 
 
-def signal_to_noise(surrogate: Callable[[], torch.Tensor], params: Sequence[torch.Tensor],
-                    n_draws: int = 1000) -> torch.Tensor:
+def signal_to_noise(draws: torch.Tensor) -> torch.Tensor:
     r"""Signal-to-noise ratio of a gradient estimator, per parameter entry (Rainforth et al., 2018).
 
     .. math:: \mathrm{SNR}_j = \frac{\lvert\mathbb E[g_j]\rvert}{\sqrt{\operatorname{Var}[g_j]}}
               \approx \frac{\lvert\bar g_j\rvert}{\hat s_j}
 
-    Book equation ``eq-snr``, from the mean and variance of :func:`estimator_variance` over
-    ``n_draws`` independent estimates. An entry whose estimates are all equal has
-    :math:`\hat s_j = 0`: its SNR is reported as ``inf`` if its mean is non-zero and as 0 if the
-    estimator is exactly zero (no signal).
+    Book equation ``eq-snr``, from independent estimates such as the rows of
+    :func:`gradient_draws` (or :attr:`EstimatorStats.draws`), with the mean and the unbiased
+    variance of :func:`estimator_variance`. An entry whose estimates are all equal has
+    :math:`\hat s_j = 0`: its SNR is ``inf`` if its mean is non-zero and 0 if the estimator is
+    exactly zero (no signal). With N draws, an entry whose true SNR is 0 still shows about
+    :math:`\sqrt{2/(\pi N)}`: the estimate's floor.
 
     Parameters
     ----------
-    surrogate : callable returning a Tensor
-        Draws new samples each call (see :func:`gradient_draws`).
-    params : sequence of Tensor
-        Leaves with ``requires_grad=True``.
-    n_draws : int
-        Independent estimates (≥ 2).
+    draws : Tensor [N, P]
+        N ≥ 2 independent gradient estimates, one per row.
 
     Returns
     -------
     Tensor [P]
         Dimensionless.
     """
-    stats = estimator_variance(surrogate, params, n_draws)
-    signal, noise = stats.mean.abs(), stats.variance.clamp(min=0).sqrt()
+    draws = check_finite("draws", as_tensor("draws", draws))
+    if draws.dim() != 2 or draws.shape[0] < 2:
+        raise ValueError(f"draws: expected shape [N >= 2, P], got {tuple(draws.shape)}")
+    signal, noise = draws.mean(0).abs(), draws.var(0).sqrt()
     ratio = signal / torch.where(noise > 0, noise, torch.ones_like(noise))
     return torch.where(noise > 0, ratio, torch.where(signal > 0, torch.full_like(signal, math.inf), torch.zeros_like(signal)))
