@@ -436,3 +436,157 @@ def encoder_gradient_variance(model, x, k: int, estimator: str, replicas: int = 
 
     g = gradient_draws(surrogate, [params], 1).reshape(int(replicas), x.shape[0], -1)
     return float(g.var(0).sum(-1).mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# Better gradients for the encoder (Part III): sticking the landing (STL), doubly
+# reparameterized IWAE gradients (DReG), and the signal-to-noise ratio of an estimator
+# ---------------------------------------------------------------------------------------------
+def stop_gradient(q: Distribution) -> Distribution:
+    r"""A copy of the Gaussian q whose parameters are detached: :math:`q_{\operatorname{sg}(\phi)}`.
+
+    ``stop_gradient(q).log_prob(z)`` still depends on φ through a reparameterized z, but no longer
+    through q's own parameters — the "path" part of :math:`\nabla_\phi\log q_\phi(z)` is kept, the
+    "score" part dropped (Roeder et al., 2017).
+
+    Parameters
+    ----------
+    q : Normal, Independent(Normal) or MultivariateNormal
+
+    Returns
+    -------
+    Distribution of the same kind, batch and event shape, with detached parameters.
+    """
+    if isinstance(q, torch.distributions.MultivariateNormal):
+        return torch.distributions.MultivariateNormal(q.loc.detach(), scale_tril=q.scale_tril.detach(), validate_args=False)
+    if isinstance(q, Independent) and isinstance(q.base_dist, Normal):
+        base = Normal(q.base_dist.loc.detach(), q.base_dist.scale.detach(), validate_args=False)
+        return Independent(base, q.reinterpreted_batch_ndims, validate_args=False)
+    if isinstance(q, Normal):
+        return Normal(q.loc.detach(), q.scale.detach(), validate_args=False)
+    raise TypeError(f"q: expected a Normal, Independent(Normal) or MultivariateNormal, got {type(q).__name__}")
+
+
+def stopped_log_weights(log_px_z, log_pz, z, q: Distribution) -> torch.Tensor:
+    r"""Log-weights with q's parameters stopped: :math:`\log p(x|z) + \log p(z) - \log q_{\operatorname{sg}(\phi)}(z|x)`.
+
+    Same value as :func:`vae_support.bounds.log_weights` (book equation ``eq-log-weights``); only
+    the gradient differs: with :math:`z = g_\phi(\epsilon)` from ``rsample`` it is the *path*
+    derivative :math:`\nabla_z\log w\cdot\nabla_\phi z`, whose expectation under q equals that of
+    the full gradient because the score :math:`\nabla_\phi\log q_\phi(z)` has mean zero
+    (book equation ``eq-stl``). This is the input of :func:`stl_surrogate` and
+    :func:`dreg_surrogate`.
+
+    Parameters
+    ----------
+    log_px_z, log_pz : Tensor [samples, batch]
+        At the reparameterized samples z.
+    z : Tensor [samples, batch, z_dim]
+        Samples drawn with ``q.rsample``.
+    q : Gaussian Distribution, batch [batch]
+        :math:`q_\phi(z|x)`; see :func:`stop_gradient`.
+
+    Returns
+    -------
+    Tensor [samples, batch], nats.
+    """
+    z = check_finite("z", as_tensor("z", z))
+    return bounds.log_weights(log_px_z, log_pz, stop_gradient(q).log_prob(z))
+
+
+def _check_stopped_log_w(log_w) -> torch.Tensor:
+    log_w = as_tensor("log_w", log_w)
+    check_min_dim("log_w", log_w, 1, "(samples first: [K, batch])")
+    return check_finite("log_w", log_w)
+
+
+def stl_surrogate(log_w: torch.Tensor) -> torch.Tensor:
+    r"""Surrogate of the sticking-the-landing ELBO gradient (Roeder et al., 2017).
+
+    .. math:: \widehat{\nabla_\phi\mathcal L} = \frac1S\sum_{s=1}^S
+              \nabla_z\big[\log p(x, z) - \log q_\phi(z|x)\big]_{z=g_\phi(\epsilon_s)}\,\nabla_\phi g_\phi(\epsilon_s)
+
+    Book equation ``eq-stl``: the reparameterized ELBO gradient (``eq-reparam-gradient``) without
+    the score term :math:`-\nabla_\phi\log q_\phi(z)|_{z\text{ fixed}}`, which has expectation
+    zero. Unbiased for the ELBO; when q equals the exact posterior every draw is exactly zero
+    (:math:`\log w = \log p(x)` for every z). The surrogate is the mean of ``log_w`` from
+    :func:`stopped_log_weights`; its value equals the Monte Carlo ELBO
+    (:func:`vae_support.bounds.elbo`), but use that function for the bound.
+
+    Parameters
+    ----------
+    log_w : Tensor [samples, batch]
+        From :func:`stopped_log_weights`.
+
+    Returns
+    -------
+    Tensor [batch]
+
+    Notes
+    -----
+    Applied to the IWAE bound (``bounds.iwae_bound`` of these log-weights), STL is *biased* for
+    K > 1 (Tucker et al., 2019); :func:`dreg_surrogate` is the unbiased fix.
+    """
+    return _check_stopped_log_w(log_w).mean(0)
+
+
+def dreg_surrogate(log_w: torch.Tensor) -> torch.Tensor:
+    r"""Surrogate of the doubly reparameterized IWAE gradient for the *encoder* (Tucker et al., 2019).
+
+    .. math:: \widehat{\nabla_\phi\mathcal L_K} = \sum_{k=1}^K \tilde w_k^{\,2}\;
+              \nabla_z\log w_k\big|_{z=z_k}\,\nabla_\phi z_k,
+              \qquad \tilde w_k = \frac{w_k}{\sum_j w_j}
+
+    Book equation ``eq-dreg``. The surrogate is :math:`\sum_k \operatorname{sg}(\tilde w_k^2)\log w_k`
+    with ``log_w`` from :func:`stopped_log_weights` (path derivative only). Its expectation is the
+    exact gradient of :math:`\mathcal L_K` (``eq-iwae``) with respect to q's parameters φ; unlike
+    the standard estimator (:func:`iwae_surrogate`), its signal-to-noise ratio does not vanish as
+    K grows. With K = 1 it is :func:`stl_surrogate`.
+
+    Only the gradient with respect to φ is DReG's. Differentiated with respect to the decoder's
+    parameters θ it would weight by :math:`\tilde w_k^2` instead of :math:`\tilde w_k` — biased;
+    take θ's gradient from :func:`iwae_surrogate`, which is already the right estimator for θ.
+
+    Parameters
+    ----------
+    log_w : Tensor [K, batch]
+        From :func:`stopped_log_weights`, at reparameterized samples.
+
+    Returns
+    -------
+    Tensor [batch]
+    """
+    log_w = _check_stopped_log_w(log_w)
+    weights_sq = torch.softmax(log_w.detach(), dim=0).pow(2)
+    return (weights_sq * log_w).sum(0)
+
+
+def signal_to_noise(draws: torch.Tensor) -> torch.Tensor:
+    r"""Signal-to-noise ratio of a gradient estimator, per parameter entry (Rainforth et al., 2018).
+
+    .. math:: \mathrm{SNR}_j = \frac{\lvert\mathbb E[g_j]\rvert}{\sqrt{\operatorname{Var}[g_j]}}
+              \approx \frac{\lvert\bar g_j\rvert}{\hat s_j}
+
+    Book equation ``eq-snr``, from independent estimates such as the rows of
+    :func:`gradient_draws` (or :attr:`EstimatorStats.draws`), with the mean and the unbiased
+    variance of :func:`estimator_variance`. An entry whose estimates are all equal has
+    :math:`\hat s_j = 0`: its SNR is ``inf`` if its mean is non-zero and 0 if the estimator is
+    exactly zero (no signal). With N draws, an entry whose true SNR is 0 still shows about
+    :math:`\sqrt{2/(\pi N)}`: the estimate's floor.
+
+    Parameters
+    ----------
+    draws : Tensor [N, P]
+        N ≥ 2 independent gradient estimates, one per row.
+
+    Returns
+    -------
+    Tensor [P]
+        Dimensionless.
+    """
+    draws = check_finite("draws", as_tensor("draws", draws))
+    if draws.dim() != 2 or draws.shape[0] < 2:
+        raise ValueError(f"draws: expected shape [N >= 2, P], got {tuple(draws.shape)}")
+    signal, noise = draws.mean(0).abs(), draws.var(0).sqrt()
+    ratio = signal / torch.where(noise > 0, noise, torch.ones_like(noise))
+    return torch.where(noise > 0, ratio, torch.where(signal > 0, torch.full_like(signal, math.inf), torch.zeros_like(signal)))
