@@ -146,6 +146,21 @@ class LevelCategorical(Categorical):
         self._num_events = self.logits.shape[-1]
         Distribution.__init__(self, self.logits.shape[:-1], validate_args=validate_args)
 
+    def log_prob(self, value) -> torch.Tensor:
+        """Log-probability of integer levels 0..levels−1; any other value (3.5, −1, ``levels``, NaN) is refused.
+
+        With ``validate_args`` (torch's default) a bad value raises ``ValueError`` naming
+        ``value``; without (inside the models' training loops) its log-probability is NaN, so
+        that :func:`vae_support.train.fit`'s guard stops with ``NonFiniteLossError`` — never a
+        truncated level, never an index error from inside torch.
+        """
+        if self._validate_args:
+            return super().log_prob(value)
+        value = torch.as_tensor(value, device=self.logits.device)
+        valid = (value == value.round()) & (value >= 0) & (value <= self._num_events - 1)
+        log_p = super().log_prob(torch.where(valid, value, torch.zeros_like(value)))
+        return torch.where(valid, log_p, torch.full_like(log_p, float("nan")))
+
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LevelCategorical, _instance)
         return super().expand(batch_shape, _instance=new)

@@ -158,6 +158,9 @@ class LatentVariableModel(nn.Module):
         only; a regularizer for small data sets). Default 0.
     """
 
+    reparameterizable = True
+    """Whether q's samples can be reparameterized (``rsample``): False for binary latents."""
+
     def __init__(self, x_dim: int, z_dim: int, hidden, likelihood: str, levels: int, obs_scale: float | None,
                  activation: str, decoder_dropout: float = 0.0):
         super().__init__()
@@ -436,6 +439,8 @@ class DiscreteVAE(LatentVariableModel):
     x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation
         As for :class:`VAE`.
     """
+
+    reparameterizable = False
 
     def __init__(self, x_dim: int = 64, z_dim: int = 16, hidden: Sequence[int] = (256, 256),
                  likelihood: str = "categorical", levels: int = 17, obs_scale: float | None = None,
