@@ -472,8 +472,9 @@ def save_checkpoint(path, model: LatentVariableModel, optimizer=None, config: Tr
 def _open_envelope(path: Path) -> dict:
     try:
         envelope = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise  # weights_only refused code in the file: let torch's own explanation through
+    except pickle.UnpicklingError as err:  # weights_only met something other than tensors and plain values
+        raise CheckpointError(f"path: {path} holds objects other than tensors and plain values (corrupted, or not "
+                              f"a vae_support checkpoint); refused without running them") from err
     except Exception as err:  # a truncated or scrambled file fails inside torch's zip reader
         raise CheckpointError(f"path: {path} is not a readable checkpoint (truncated or corrupted: "
                               f"{type(err).__name__})") from err
