@@ -151,7 +151,7 @@ def test_flipped_bytes_anywhere_are_refused_or_harmless(tmp_path, where):
 def test_a_truncated_checkpoint_is_refused_clearly(tmp_path, size):
     path = save_checkpoint(tmp_path / "m.pt", tiny_vae())
     path.write_bytes(path.read_bytes()[:size])
-    with pytest.raises(CheckpointError, match=r"path: .*(truncated or corrupted|older version)"):
+    with pytest.raises(CheckpointError, match=r"path: .*(corrupted|older version)"):
         load_checkpoint(path)
 
 
