@@ -418,10 +418,17 @@ def fit_normal(grid: Grid1D, divergence: str = "reverse", mean0: float = 0.0, st
                            math.log(float(check_positive("std0", as_tensor("std0", std0))))],
                           dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([params], lr=float(check_positive("lr", as_tensor("lr", lr))))
+    if divergence == "reverse":  # KL(q‖p) integrates over q: the grid must resolve it
+        with torch.no_grad():
+            grid.check_q(Normal(params[0], params[1].exp()), "mean0, std0")
     with _small_problem():
-        for _ in range(steps):
+        for step in range(steps):
             opt.zero_grad()
-            objective(Normal(params[0], params[1].exp())).backward()
+            try:
+                objective(Normal(params[0], params[1].exp())).backward()
+            except ValueError as err:  # q left the grid, or became narrower than its spacing
+                raise ValueError(f"lr: at step {step}, q = N({float(params[0]):.4g}, {float(params[1].exp()):.4g}²) "
+                                 f"is no longer resolved by the grid; use a smaller lr or a wider grid") from err
             opt.step()
     with torch.no_grad():
         value = objective(Normal(params[0], params[1].exp()))

@@ -77,6 +77,7 @@ def q_explorer_state(grid: Grid1D, mean: float, std: float) -> QState:
     mean = float(check_finite("mean", as_tensor("mean", mean, dtype=torch.float64)))
     std = float(check_positive("std", as_tensor("std", std, dtype=torch.float64)))
     q = Normal(torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64))
+    grid.check_q(q, "mean, std")
     kl = float(grid.kl(q))
     elbo = float(grid.elbo(q))
     log_px = float(grid.log_marginal())
