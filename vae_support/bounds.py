@@ -114,6 +114,8 @@ def elbo_terms(log_px_z, q: Distribution, p: Distribution, z=None) -> ElboTerms:
     if not isinstance(p, Distribution):
         raise TypeError(f"p: expected a torch.distributions.Distribution, got {type(p).__name__}")
     reconstruction = log_px_z.mean(0)
+    if reconstruction.numel() == 0:  # no data points: empty terms (torch's KLs cannot sum over no points)
+        return ElboTerms(reconstruction, reconstruction.clone(), reconstruction.clone())
     try:
         kl = kl_divergence(q, p)
     except NotImplementedError:

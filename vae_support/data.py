@@ -139,6 +139,14 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int 
 
 def split_in_order(x: torch.Tensor, y: torch.Tensor, sizes: tuple[int, int, int]) -> Digits:
     """Split ``(x, y)`` in file order into train / validation / test of the given ``sizes``."""
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"x, y: expected tensors, got {type(x).__name__} and {type(y).__name__}")
+    if x.dim() < 1 or y.dim() < 1 or len(x) != len(y):
+        raise ValueError(f"x, y: expected the same number of images and labels, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    try:
+        sizes = tuple(check_integer("sizes", s, minimum=0) for s in sizes)
+    except TypeError as err:
+        raise TypeError(f"sizes: expected three non-negative integers, got {sizes!r}") from err
     if len(sizes) != 3 or sum(sizes) > len(x):
         raise ValueError(f"sizes: expected three sizes summing to at most {len(x)}, got {sizes!r}")
     a, b, c = sizes

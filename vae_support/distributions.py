@@ -39,7 +39,7 @@ from torch.distributions import (
     Normal,
 )
 
-from ._checks import check_integer
+from ._checks import check_integer, check_real
 
 
 def diagonal_gaussian(loc: torch.Tensor, scale: torch.Tensor, validate_args: bool | None = None) -> Independent:
@@ -190,6 +190,9 @@ def pixel_mean(likelihood: Distribution) -> torch.Tensor:
     For the categorical likelihood this is :math:`\sum_{l} l\,\pi_{i,l}` (``torch``'s
     ``Categorical.mean`` is undefined because it treats levels as labels).
     """
+    if not isinstance(likelihood, Distribution):
+        raise TypeError(f"likelihood: expected a torch.distributions.Distribution (e.g. model.decode(z)), "
+                        f"got {type(likelihood).__name__}")
     base = likelihood.base_dist if isinstance(likelihood, Independent) else likelihood
     if isinstance(base, Categorical):
         levels = torch.arange(base.probs.shape[-1], dtype=base.probs.dtype, device=base.probs.device)
@@ -278,6 +281,7 @@ class VampPrior(nn.Module):
         super().__init__()
         self.x_dim = check_integer("x_dim", x_dim)
         self.n_components = check_integer("n_components", n_components)
+        init_scale = check_real("init_scale", init_scale, minimum=0.0, inclusive=False)
         self.pseudo_inputs = nn.Parameter(init_scale * torch.rand(self.n_components, self.x_dim))
 
     def forward(self, encode: Callable[[torch.Tensor], Distribution]) -> MixtureSameFamily:

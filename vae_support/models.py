@@ -280,6 +280,9 @@ class LatentVariableModel(nn.Module):
                              f"got {tuple(q.batch_shape)} and {tuple(q.event_shape)}")
         prior = self.prior_for(q)
         z = q.rsample((k,)) if q.has_rsample and reparameterize else q.sample((k,))
+        if x.shape[0] == 0:  # an empty batch has empty log-densities (torch's Independent cannot sum over no points)
+            empty = z.new_zeros(z.shape[:-1])
+            return ForwardPass(q, prior, z, empty, empty if densities else None, empty if densities else None)
         log_px_z = self.decode_unchecked(z).log_prob(x)
         if not densities:
             return ForwardPass(q, prior, z, log_px_z, None, None)

@@ -36,7 +36,7 @@ from torch.distributions import Independent
 from tqdm.auto import tqdm
 
 from . import bounds, gradients
-from ._checks import check_integer, check_nonnegative_scalar
+from ._checks import check_integer, check_nonnegative_scalar, check_not_empty
 from .models import ForwardPass, LatentVariableModel, kl_per_dimension
 from .seeding import set_seed
 
@@ -312,7 +312,7 @@ def evaluate(model: LatentVariableModel, x, k: int = 1, batch_size: int = 1000) 
     batch_size : int
         Points per forward pass (memory only; the result does not depend on it).
     """
-    x = model.check_x(_as_x("x", x).to(model.device))
+    x = check_not_empty("x", model.check_x(_as_x("x", x).to(model.device)), 0, "image")
     return _evaluate(model, x, check_integer("k", k), check_integer("batch_size", batch_size))
 
 
@@ -749,6 +749,9 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
         model.to(config.device)
     x_train = model.check_x(_as_x("train", train).to(model.device), "train")
     x_val = None if val is None else model.check_x(_as_x("val", val).to(model.device), "val")
+    for name, x in (("train", x_train), ("val", x_val)):
+        if x is not None:
+            check_not_empty(name, x, 0, "image")
     if config.patience is not None and x_val is None:
         raise ValueError("patience: early stopping needs validation data (val)")
     if config.free_bits > 0 and kl_per_dimension(model.encode(x_train[:2]), model.prior_distribution()) is None:
