@@ -18,6 +18,8 @@ def as_tensor(name: str, value, dtype: torch.dtype | None = None) -> torch.Tenso
             t = torch.as_tensor(value, dtype=dtype or torch.get_default_dtype())
         except (TypeError, ValueError, RuntimeError) as err:
             raise TypeError(f"{name}: expected a tensor or array of numbers, got {type(value).__name__}") from err
+    if t.is_complex():
+        raise TypeError(f"{name}: expected real numbers, got dtype {t.dtype}")
     if not t.is_floating_point():
         t = t.to(dtype or torch.get_default_dtype())
     return t

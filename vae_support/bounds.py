@@ -206,7 +206,7 @@ def iwae_bounds_by_k(log_w, ks) -> torch.Tensor:
     n, batch = log_w.shape
     out = []
     for k in ks:
-        if isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
+        if not isinstance(k, (int, float, torch.Tensor)) or isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
             raise ValueError(f"ks: expected divisors of N={n}, got {k!r}")
         k = int(k)
         groups = log_w.reshape(n // k, k, batch).transpose(0, 1).reshape(k, -1)  # [K, groups*batch]

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._checks import as_tensor, check_finite, check_integer
+from ._checks import as_tensor, check_finite, check_integer, check_real
 
 DIGITS_SPLIT = (1000, 350, 447)
 """Sizes of the fixed Digits split (train, validation, test), taken in file order."""
@@ -122,9 +122,9 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int 
     side = side or int(round(x.shape[1] ** 0.5))
     if side * side != x.shape[1]:
         raise ValueError(f"x: expected square images, {x.shape[1]} pixels is not side*side (side={side})")
+    check_finite("x", x)
     max_shift = check_integer("max_shift", max_shift, minimum=0)
-    if not 0 <= float(p) <= 1:
-        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
+    p = check_real("p", p, minimum=0.0, maximum=1.0)
     n, m = x.shape[0], max_shift
     img = torch.nn.functional.pad(x.view(n, side, side), (m, m, m, m))
     kw = dict(generator=generator, device=x.device)
@@ -231,6 +231,8 @@ def read_idx(path) -> np.ndarray:
     a big-endian uint32; the data follow in C order.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no file at {path}")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         raw = fh.read()
@@ -275,7 +277,7 @@ def _check_fetch_args(filename, sha256, mirrors, deadline) -> tuple[list[str], f
         raise ValueError(f"filename: expected a plain file name, got {filename!r}")
     if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower()):
         raise ValueError(f"sha256: expected 64 hexadecimal digits, got {sha256!r}")
-    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors) if mirrors is not None else []
+    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors) if isinstance(mirrors, (list, tuple)) else []
     if not mirrors or not all(isinstance(m, str) and m.endswith("/") for m in mirrors):
         raise ValueError(f"mirrors: expected a non-empty list of base URLs ending with '/', got {mirrors!r}")
     deadline = float(deadline) if isinstance(deadline, (int, float)) and not isinstance(deadline, bool) else float("nan")

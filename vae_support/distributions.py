@@ -39,7 +39,22 @@ from torch.distributions import (
     Normal,
 )
 
-from ._checks import check_integer, check_real
+from ._checks import as_tensor, check_broadcastable, check_finite, check_integer, check_min_dim, check_real
+
+
+def _check_parameters(validate_args: bool | None, **tensors) -> None:
+    """Check distribution parameters at the boundary: tensors of finite real numbers, broadcastable.
+
+    Skipped when ``validate_args`` is False (the models' inner loops, on parameters computed from
+    checked data); torch's own validation then checks the constraints (a positive scale …).
+    """
+    if validate_args is False:
+        return
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+        check_finite(name, as_tensor(name, t))
+    check_min_dim(next(iter(tensors)), next(iter(tensors.values())), 1, "(the last one is the event dimension)")
 
 
 def diagonal_gaussian(loc: torch.Tensor, scale: torch.Tensor, validate_args: bool | None = None) -> Independent:
@@ -55,6 +70,9 @@ def diagonal_gaussian(loc: torch.Tensor, scale: torch.Tensor, validate_args: boo
     Independent(Normal, 1)
         Batch shape ``[...]``, event shape ``[d]``.
     """
+    _check_parameters(validate_args, loc=loc, scale=scale)
+    if validate_args is not False:
+        check_broadcastable(loc=loc, scale=scale)
     return Independent(Normal(loc, scale, validate_args=validate_args), 1, validate_args=validate_args)
 
 
@@ -72,6 +90,10 @@ def full_gaussian(loc: torch.Tensor, scale_tril: torch.Tensor, validate_args: bo
     MultivariateNormal
         Batch shape ``[...]``, event shape ``[d]``.
     """
+    _check_parameters(validate_args, loc=loc, scale_tril=scale_tril)
+    if validate_args is not False and (scale_tril.dim() < 2 or scale_tril.shape[-2:] != (loc.shape[-1],) * 2):
+        raise ValueError(f"scale_tril: expected shape [..., {loc.shape[-1]}, {loc.shape[-1]}] to match loc "
+                         f"{tuple(loc.shape)}, got {tuple(scale_tril.shape)}")
     return MultivariateNormal(loc, scale_tril=scale_tril, validate_args=validate_args)
 
 
@@ -115,6 +137,7 @@ def bernoulli_likelihood(logits: torch.Tensor, validate_args: bool | None = None
     -------
     Independent(Bernoulli, 1), event shape ``[pixels]``.
     """
+    _check_parameters(validate_args, logits=logits)
     return Independent(Bernoulli(logits=logits, validate_args=validate_args), 1, validate_args=validate_args)
 
 
@@ -127,6 +150,9 @@ def gaussian_likelihood(loc: torch.Tensor, scale: torch.Tensor, validate_args: b
     -------
     Independent(Normal, 1), event shape ``[pixels]``.
     """
+    _check_parameters(validate_args, loc=loc, scale=scale)
+    if validate_args is not False:
+        check_broadcastable(loc=loc, scale=scale)
     return diagonal_gaussian(loc, scale.expand_as(loc), validate_args=validate_args)
 
 
@@ -181,6 +207,7 @@ def categorical_likelihood(logits: torch.Tensor, validate_args: bool | None = No
         A ``Categorical`` per pixel (see :class:`LevelCategorical`); event shape ``[pixels]``; ``log_prob`` takes pixel values (float or integer) in
         0..levels−1.
     """
+    _check_parameters(validate_args, logits=logits)
     return Independent(LevelCategorical(logits, validate_args=validate_args), 1, validate_args=validate_args)
 
 

@@ -34,7 +34,7 @@ import torch
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
 from . import bounds
-from ._checks import as_tensor, check_finite, check_integer, check_positive
+from ._checks import as_tensor, check_finite, check_integer, check_positive, check_real
 from .distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
 from .models import LatentVariableModel
 from .toy import Grid1D, LinearGaussian
@@ -125,8 +125,7 @@ def optimize_local_q(model: LatentVariableModel, x: torch.Tensor, steps: int = 3
     x = model.check_x(x)
     steps = check_integer("steps", steps)
     k = check_integer("k", k)
-    if not float(lr) > 0:
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
+    lr = check_real("lr", lr, minimum=0.0, inclusive=False)
     if init not in INITS:
         raise ValueError(f"init: expected one of {list(INITS)}, got {init!r}")
     with torch.no_grad():
@@ -170,9 +169,9 @@ def inference_gaps(model: LatentVariableModel, x: torch.Tensor, k_log_px: int = 
     InferenceGaps
         Each field [batch], nats.
     """
+    k_log_px, eval_k = check_integer("k_log_px", k_log_px), check_integer("eval_k", eval_k)
     local = optimize_local_q(model, x, steps=steps, lr=lr, k=k)
     x = model.check_x(x)
-    eval_k = check_integer("eval_k", eval_k)
     with torch.no_grad():
         log_px = bounds.estimate_log_likelihood(model, x, k=k_log_px)
         amortized = _elbo_of(model, x, None, eval_k)
@@ -277,6 +276,8 @@ def fit_gaussian_q(model, x, family: str = "full", steps: int = 300, lr: float =
         raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
     steps = check_integer("steps", steps)
     check_positive("lr", as_tensor("lr", lr))
+    if not isinstance(model, LinearGaussian):
+        raise TypeError(f"model: expected a LinearGaussian, got {type(model).__name__}")
     x = _one_observation(model, x)
     d, dtype = model.z_dim, model.W.dtype
     loc = torch.zeros(d, dtype=dtype, requires_grad=True)

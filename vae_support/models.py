@@ -25,7 +25,7 @@ from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
 from . import bounds
-from ._checks import check_integer
+from ._checks import check_integer, check_real
 from .distributions import (
     MixturePrior,
     StandardNormalPrior,
@@ -180,9 +180,7 @@ class LatentVariableModel(nn.Module):
             if obs_scale is None:
                 self.log_obs_scale = nn.Parameter(torch.zeros(self.x_dim))
             else:
-                if not float(obs_scale) > 0:
-                    raise ValueError(f"obs_scale: expected a positive number or None, got {obs_scale!r}")
-                self.obs_scale = float(obs_scale)
+                self.obs_scale = check_real("obs_scale", obs_scale, minimum=0.0, inclusive=False)
 
     # ----------------------------------------------------------------- checks
     @property
@@ -246,16 +244,17 @@ class LatentVariableModel(nn.Module):
 
     def decode(self, z: torch.Tensor) -> Distribution:
         r"""The likelihood :math:`p_\theta(x\mid z)`: batch shape ``z.shape[:-1]``, event [x_dim]."""
-        return self.decode_unchecked(self._check_z(z))
+        return self.decode_unchecked(self._check_z(z), validate_args=None)
 
-    def decode_unchecked(self, z: torch.Tensor) -> Distribution:
+    def decode_unchecked(self, z: torch.Tensor, validate_args: bool | None = False) -> Distribution:
+        """:math:`p_\\theta(x|z)`; unvalidated by default (loops over checked data), torch's validation with ``None``."""
         out = self.decoder(z)
         if self.likelihood == "bernoulli":
-            return bernoulli_likelihood(out, validate_args=False)
+            return bernoulli_likelihood(out, validate_args=validate_args)
         if self.likelihood == "categorical":
-            return categorical_likelihood(out.unflatten(-1, (self.x_dim, self.levels)), validate_args=False)
+            return categorical_likelihood(out.unflatten(-1, (self.x_dim, self.levels)), validate_args=validate_args)
         scale = self.log_obs_scale.exp() if self.obs_scale is None else out.new_tensor(self.obs_scale)
-        return gaussian_likelihood(out, scale, validate_args=False)
+        return gaussian_likelihood(out, scale, validate_args=validate_args)
 
     # ---------------------------------------------------------------- bounds
     def forward_pass(self, x: torch.Tensor, k: int = 1, check: bool = True, reparameterize: bool = True,
@@ -396,6 +395,7 @@ class VAE(LatentVariableModel):
                  activation: str = "leaky_relu", encoder_dropout: float = 0.0, decoder_dropout: float = 0.0):
         super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation, decoder_dropout)
         self.encoder_dropout = _check_dropout("encoder_dropout", encoder_dropout)
+        check_integer("n_components", n_components)  # used by the mog and vamp priors; checked for every prior
         self.hparams = dict(x_dim=x_dim, z_dim=z_dim, hidden=list(self.hidden), likelihood=likelihood, levels=levels,
                             prior=prior, encoder_cov=encoder_cov, n_components=n_components, obs_scale=obs_scale,
                             activation=activation, encoder_dropout=encoder_dropout, decoder_dropout=decoder_dropout)

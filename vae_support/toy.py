@@ -222,7 +222,12 @@ class Grid1D:
         self.x = check_finite("x", as_tensor("x", x, dtype=torch.float64))
         self.z = torch.linspace(z_min, z_max, n, dtype=torch.float64)
         self.dz = float(self.z[1] - self.z[0])
-        log_joint = self.log_joint(self.z)
+        try:
+            log_joint = self.log_joint(self.z)
+        except (ValueError, TypeError, RuntimeError) as err:  # e.g. torch's support check: x impossible at some z
+            raise ValueError(f"likelihood: log p(x|z) failed on the grid [{z_min:g}, {z_max:g}] "
+                             f"({type(err).__name__}: {str(err).splitlines()[0][:120]}); p(x|z) must be defined, "
+                             f"possibly 0, at every z") from err
         if torch.isnan(log_joint).any() or (log_joint == math.inf).any():
             raise ValueError("likelihood: log p(x|z) + log p(z) is NaN or +inf on the grid; expected densities")
         self._log_marginal = torch.logsumexp(log_joint, 0) + math.log(self.dz)

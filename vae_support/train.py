@@ -36,7 +36,7 @@ from torch.distributions import Independent
 from tqdm.auto import tqdm
 
 from . import bounds, gradients
-from ._checks import check_integer, check_nonnegative_scalar, check_not_empty
+from ._checks import as_tensor, check_finite, check_integer, check_nonnegative_scalar, check_not_empty
 from .models import ForwardPass, LatentVariableModel, kl_per_dimension
 from .seeding import set_seed
 
@@ -242,6 +242,7 @@ def active_units(q_means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD
     -------
     int
     """
+    q_means = check_finite("q_means", as_tensor("q_means", q_means))
     if q_means.dim() != 2 or q_means.shape[0] < 2:
         raise ValueError(f"q_means: expected shape [n >= 2, z_dim], got {tuple(q_means.shape)}")
     return int((q_means.var(0) > threshold).sum())
@@ -601,35 +602,44 @@ EXPLOSION_FACTOR = 100.0
 
 
 class _GoodWeights:
-    r"""The weights at the start of an epoch, kept to define :func:`fit`'s "last good weights".
+    r"""The last weights known to be good, at the start of an epoch: :func:`fit`'s "last good weights".
 
     When a loss or gradient turns non-finite, either the step's input was bad (a NaN in the data
     or the forward pass) and the current weights are fine, or earlier steps diverged: a huge
-    learning rate leaves finite but exploded weights (:math:`|w|` up to 1e30) a step before the
-    loss overflows. The current weights are kept when they are finite, give a finite loss on the
-    previous mini-batch, and their largest magnitude is at most :data:`EXPLOSION_FACTOR` ×
-    max(1, that at the start of the epoch); otherwise the model returns to its weights at the
-    start of the epoch (the end of the last completed epoch: the weights the checkpoint holds).
-    One copy per epoch and a check only on failure: no cost per step.
+    learning rate leaves finite but exploded weights (:math:`|w|` up to 1e30) a step or more
+    before the loss overflows. The current weights are kept when they are finite, give a finite
+    loss on the previous mini-batch, and their largest magnitude is at most
+    :data:`EXPLOSION_FACTOR` × max(1, that of the good weights); otherwise the model returns to
+    the good weights. The good weights are those at the start of the latest epoch that began
+    with sane weights (finite, not :data:`EXPLOSION_FACTOR` × larger than the previous good
+    ones): an epoch that ends exploded but finite does not replace them. One copy and one
+    maximum per epoch, a check only on failure: no cost per step.
     """
 
     def __init__(self, model, average: "_Average | None"):
         self.model, self.average = model, average
-        self.state = copy.deepcopy(model.state_dict())
-        self.shadow = None if average is None else [t.clone() for t in average.shadow]
+        self.state, self.shadow, self.epoch = None, None, 1
+
+    def start_epoch(self, epoch: int) -> None:
+        """Take the current weights as the good ones unless they exploded since the last good ones."""
+        if self.state is not None and not self._sane(list(self.model.state_dict().values())):
+            return
+        self.state = copy.deepcopy(self.model.state_dict())
+        self.shadow = None if self.average is None else [t.clone() for t in self.average.shadow]
+        self.epoch = epoch
 
     @staticmethod
     def _largest(tensors) -> float:
         floats = [t.detach() for t in tensors if t.is_floating_point() and t.numel()]
         return max((float(t.abs().max()) for t in floats), default=0.0)
 
-    def _current_are_good(self, finite_on_previous_batch) -> bool:
-        current = list(self.model.state_dict().values())
+    def _sane(self, current: list) -> bool:
         if not all(bool(torch.isfinite(t).all()) for t in current if t.is_floating_point()):
             return False
-        if self._largest(current) > EXPLOSION_FACTOR * max(1.0, self._largest(self.state.values())):
-            return False
-        return finite_on_previous_batch()
+        return self._largest(current) <= EXPLOSION_FACTOR * max(1.0, self._largest(self.state.values()))
+
+    def _current_are_good(self, finite_on_previous_batch) -> bool:
+        return self._sane(list(self.model.state_dict().values())) and finite_on_previous_batch()
 
     @torch.no_grad()
     def restore(self, finite_on_previous_batch) -> bool:
@@ -645,7 +655,7 @@ class _GoodWeights:
     def error(self, what: str, epoch: int, step: int, history: "History", finite_on_previous_batch) -> "NonFiniteLossError":
         """The :class:`NonFiniteLossError` to raise, after restoring the last good weights."""
         if self.restore(finite_on_previous_batch):
-            kept = f"the weights had diverged: the model is restored to its weights at the start of epoch {epoch}"
+            kept = f"the weights had diverged: the model is restored to its weights at the start of epoch {self.epoch}"
         else:
             kept = "the model keeps its last good weights (those before this step)"
         return NonFiniteLossError(f"{what} at epoch {epoch}, step {step}; {kept}", epoch, step, history)
@@ -781,24 +791,25 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
     model.train()
     n = x_train.shape[0]
     previous = None  # the last mini-batch that completed a step: the probe of the "last good weights"
+    good = _GoodWeights(model, average)
     bar = tqdm(range(start_epoch + 1, config.epochs + 1), disable=not config.progress, desc="fit", leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
         beta = _beta_at(config, epoch)
         acc = _Accumulator()
         perm = torch.randperm(n, device=x_train.device)
-        epoch_start = _GoodWeights(model, average)
+        good.start_epoch(epoch)
         for step, idx in enumerate(perm.split(config.batch_size), start=1):
             xb = x_train[idx] if augment is None else _checked_augment(model, augment, x_train[idx])
             loss = _loss(model, xb, config, beta, acc)
             if not torch.isfinite(loss):
-                raise epoch_start.error(f"non-finite loss ({float(loss.detach())})", epoch, step, history,
+                raise good.error(f"non-finite loss ({float(loss.detach())})", epoch, step, history,
                                         lambda: _finite_loss_on(model, previous, config, beta))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if not _grad_is_finite(params, config):
                 optimizer.zero_grad(set_to_none=True)
-                raise epoch_start.error("non-finite gradient", epoch, step, history,
+                raise good.error("non-finite gradient", epoch, step, history,
                                         lambda: _finite_loss_on(model, previous, config, beta))
             optimizer.step()
             previous = xb

@@ -174,6 +174,8 @@ def decode_latent(model, z) -> torch.Tensor:
         Pixel means (for Digits: 8×8, values in 0..16), via
         :func:`vae_support.distributions.pixel_mean`.
     """
+    if not callable(getattr(model, "decode", None)):
+        raise TypeError(f"model: expected a model with decode(z) (vae_support.models.VAE), got {type(model).__name__}")
     z = check_finite("z", as_tensor("z", z))
     if z.dim() < 1:
         raise ValueError(f"z: expected shape [..., z_dim], got {tuple(z.shape)}")
