@@ -124,7 +124,9 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int 
         raise ValueError(f"x: expected square images, {x.shape[1]} pixels is not side*side (side={side})")
     check_finite("x", x)
     max_shift = check_integer("max_shift", max_shift, minimum=0)
-    p = check_real("p", p, minimum=0.0, maximum=1.0)
+    p = check_real("p", p)
+    if not 0 <= p <= 1:
+        raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
     n, m = x.shape[0], max_shift
     img = torch.nn.functional.pad(x.view(n, side, side), (m, m, m, m))
     kw = dict(generator=generator, device=x.device)
