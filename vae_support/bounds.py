@@ -176,7 +176,7 @@ def iwae_bound(log_w) -> torch.Tensor:
 
 
 def _log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
-    """:math:`\log\frac1K\sum_k e^{\log w_k}` over the first dimension, without input checks."""
+    r""":math:`\log\frac1K\sum_k e^{\log w_k}` over the first dimension, without input checks."""
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
 
 

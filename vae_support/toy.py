@@ -293,7 +293,7 @@ class Grid1D:
         return q.log_prob(z.to(q.mean.dtype)).to(torch.float64)
 
     def _resolved_log_q(self, q: Distribution, name: str = "q") -> torch.Tensor:
-        """:math:`\log q` on the grid, checked to carry q's whole mass (integrals weighted by q need it)."""
+        r""":math:`\log q` on the grid, checked to carry q's whole mass (integrals weighted by q need it)."""
         log_q = self._log_q(q, name)
         mass = (torch.logsumexp(log_q.detach(), 0) + math.log(self.dz)).exp()
         worst = float((mass - 1).abs().max()) if mass.numel() else 0.0
