@@ -11,10 +11,22 @@ Objectives (``TrainConfig.objective``), each maximized in expectation over mini-
 * ``"vimco"`` — :math:`\mathcal L_K` with the VIMCO score-function estimator, for models whose
   latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`).
 
-Safety: inputs are checked once before training; a non-finite loss or gradient stops training
-with :class:`NonFiniteLossError` naming the epoch and step, *before* the optimizer step, so the
-model keeps its last good weights. Checkpoints hold only tensors and plain Python values and
-load with ``torch.load(weights_only=True)``.
+Safety: inputs are checked once before training (and each augmented batch against the
+likelihood's support); a non-finite loss or gradient stops training with
+:class:`NonFiniteLossError` naming the epoch and step, *before* the optimizer step, and leaves the
+model at its last good weights. "Good" means: the weights before the failing step when they are
+finite, not :data:`EXPLOSION_FACTOR` × larger than at the start of the last sane epoch, and give a
+finite loss on the previous mini-batch (a NaN in the data or the forward pass); otherwise — a
+huge learning rate whose steps exploded the weights before the loss overflowed — the weights at
+the start of the latest epoch that began sane (see :class:`_GoodWeights`).
+
+Checkpoints (format version 2) hold only tensors and plain Python values and load with
+``torch.load(weights_only=True)``. They are written atomically (a temporary file in the same
+folder, ``fsync``, ``os.replace``), so an interrupted write leaves the previous checkpoint whole;
+they store the SHA-256 of their payload, verified on load (flipped or truncated bytes raise
+:class:`CheckpointError`), and the model's class and constructor configuration and the
+optimizer, checked when resuming. A checkpoint without checksum (older versions) is refused with
+a message saying so.
 """
 from __future__ import annotations
 
@@ -722,8 +734,15 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
     Raises
     ------
     NonFiniteLossError
-        A NaN/inf loss or gradient: names the epoch and step; the model keeps the weights of
-        the last successful step.
+        A NaN/inf loss or gradient: names the epoch and step; the model keeps its last good
+        weights (those of the last successful step, or of the start of the last sane epoch if
+        the weights had diverged; see the module's docstring).
+    CheckpointError
+        ``resume`` names a corrupted or truncated checkpoint, one from an older version, or one
+        written for another model configuration or optimizer.
+    ValueError, TypeError
+        Bad input, naming the argument (e.g. ``objective="elbo"`` for a
+        :class:`~vae_support.models.DiscreteVAE`, whose latents cannot be reparameterized).
     """
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"model: expected a vae_support.models model, got {type(model).__name__}")
