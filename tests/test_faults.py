@@ -83,6 +83,46 @@ def test_a_child_killed_while_checkpointing_leaves_a_loadable_checkpoint_and_res
     model = VAE(z_dim=2, hidden=(512, 512))
     h = fit(model, x[:20], epochs=second["epoch"] + 1, batch_size=20, progress=False, resume=str(path))
     assert h.epoch[-1] == second["epoch"] + 1 and len(h.epoch) == second["epoch"] + 1
+    save_checkpoint(path, model, epoch=h.epoch[-1])  # the next write removes a killed writer's temporary file
+    assert not list(tmp_path.glob("*.tmp"))
+    assert load_checkpoint(path)["epoch"] == h.epoch[-1]
+
+
+STUCK_CHILD = textwrap.dedent("""
+    import sys, time, torch
+    from vae_support import train
+    from vae_support.data import load_digits
+    from vae_support.models import VAE
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    x = load_digits().train.x[:20]
+    model = VAE(z_dim=2, hidden=(32,))
+    train.fit(model, x, epochs=1, batch_size=20, progress=False, checkpoint=sys.argv[1])
+    def stuck(fd):  # the new checkpoint is written to the temporary file, not yet renamed
+        print("writing", flush=True)
+        time.sleep(60)
+    train.os.fsync = stuck
+    train.fit(model, x, epochs=2, batch_size=20, progress=False, checkpoint=sys.argv[1], resume=sys.argv[1])
+""")
+
+
+def test_a_child_killed_between_writing_and_renaming_leaves_the_previous_checkpoint(tmp_path, x):
+    path = tmp_path / "ckpt.pt"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    child = subprocess.Popen([sys.executable, "-c", STUCK_CHILD, str(path)], stdout=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout.readline().strip() == b"writing"
+        before = path.read_bytes()
+        child.kill()
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert path.read_bytes() == before and load_checkpoint(path)["epoch"] == 1
+    assert len(list(tmp_path.glob("ckpt.pt.*.tmp"))) == 1  # the killed writer's temporary file, never renamed
+    h = fit(VAE(z_dim=2, hidden=(32,)), x[:20], epochs=2, batch_size=20, progress=False, resume=str(path))
+    assert h.epoch == [1, 2]
 
 
 def test_an_interrupt_during_the_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):

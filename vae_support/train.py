@@ -464,6 +464,9 @@ def _write_checkpoint(path, payload: dict) -> Path:
                 "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8)}
     path = Path(path)
     _write_atomically(path, _serialize(envelope))
+    for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a writer killed before its rename
+        with contextlib.suppress(OSError):
+            stale.unlink()
     return path
 
 
