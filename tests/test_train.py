@@ -1,4 +1,6 @@
 """vae_support.train: training improves the ELBO, history, checkpoints, resume, NaN guard, bad input."""
+import io
+
 import pytest
 import torch
 
@@ -94,8 +96,10 @@ def test_checkpoint_round_trip_and_resume(digits, tmp_path):
     h_straight = fit(straight, train, val, TrainConfig(epochs=4, seed=3, **FAST))
     first = small_vae()
     fit(first, train, val, TrainConfig(epochs=2, seed=3, checkpoint=str(path), **FAST))
-    raw = torch.load(path, weights_only=True)  # plain tensors and values only
-    assert raw["epoch"] == 2 and raw["config"]["seed"] == 3
+    raw = torch.load(path, weights_only=True)  # plain tensors and values only: the payload and its SHA-256
+    assert raw["format"] == "vae_support.checkpoint" and raw["payload"].dtype == torch.uint8
+    inner = torch.load(io.BytesIO(raw["payload"].numpy().tobytes()), weights_only=True)
+    assert inner["epoch"] == 2 and inner["config"]["seed"] == 3
     loaded = load_model(path)
     torch.manual_seed(0)
     a = loaded.elbo(val[:5])

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import torch
 from torch.distributions import Distribution, kl_divergence
 
-from ._checks import as_tensor, check_finite, check_min_dim, check_nonnegative_scalar, check_same_shape
+from ._checks import as_tensor, check_finite, check_min_dim, check_nonnegative_scalar, check_not_empty, check_same_shape
 
 
 class ElboTerms(NamedTuple):
@@ -33,6 +33,7 @@ class ElboTerms(NamedTuple):
 def _check_log_w(log_w) -> torch.Tensor:
     log_w = as_tensor("log_w", log_w)
     check_min_dim("log_w", log_w, 1, "(samples first: [samples, batch])")
+    check_not_empty("log_w", log_w, 0, "sample (the first dimension)")
     if torch.isnan(log_w).any() or (log_w == float("inf")).any():
         raise ValueError("log_w: expected finite values or -inf, found NaN or +inf")
     return log_w
@@ -107,7 +108,14 @@ def elbo_terms(log_px_z, q: Distribution, p: Distribution, z=None) -> ElboTerms:
     """
     log_px_z = check_finite("log_px_z", as_tensor("log_px_z", log_px_z))
     check_min_dim("log_px_z", log_px_z, 1, "(samples first: [samples, batch])")
+    check_not_empty("log_px_z", log_px_z, 0, "sample (the first dimension)")
+    if not isinstance(q, Distribution):
+        raise TypeError(f"q: expected a torch.distributions.Distribution, got {type(q).__name__}")
+    if not isinstance(p, Distribution):
+        raise TypeError(f"p: expected a torch.distributions.Distribution, got {type(p).__name__}")
     reconstruction = log_px_z.mean(0)
+    if reconstruction.numel() == 0:  # no data points: empty terms (torch's KLs cannot sum over no points)
+        return ElboTerms(reconstruction, reconstruction.clone(), reconstruction.clone())
     try:
         kl = kl_divergence(q, p)
     except NotImplementedError:
@@ -164,7 +172,11 @@ def iwae_bound(log_w) -> torch.Tensor:
     -------
     Tensor [batch], nats.
     """
-    log_w = _check_log_w(log_w)
+    return _log_mean_exp(_check_log_w(log_w))
+
+
+def _log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
+    r""":math:`\log\frac1K\sum_k e^{\log w_k}` over the first dimension, without input checks."""
     return torch.logsumexp(log_w, dim=0) - math.log(log_w.shape[0])
 
 
@@ -194,7 +206,7 @@ def iwae_bounds_by_k(log_w, ks) -> torch.Tensor:
     n, batch = log_w.shape
     out = []
     for k in ks:
-        if isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
+        if not isinstance(k, (int, float, torch.Tensor)) or isinstance(k, bool) or int(k) != k or k < 1 or n % int(k):
             raise ValueError(f"ks: expected divisors of N={n}, got {k!r}")
         k = int(k)
         groups = log_w.reshape(n // k, k, batch).transpose(0, 1).reshape(k, -1)  # [K, groups*batch]

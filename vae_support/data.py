@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import struct
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._checks import as_tensor, check_finite, check_integer
+from ._checks import as_tensor, check_finite, check_integer, check_real
 
 DIGITS_SPLIT = (1000, 350, 447)
 """Sizes of the fixed Digits split (train, validation, test), taken in file order."""
@@ -120,8 +122,10 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int 
     side = side or int(round(x.shape[1] ** 0.5))
     if side * side != x.shape[1]:
         raise ValueError(f"x: expected square images, {x.shape[1]} pixels is not side*side (side={side})")
+    check_finite("x", x)
     max_shift = check_integer("max_shift", max_shift, minimum=0)
-    if not 0 <= float(p) <= 1:
+    p = check_real("p", p)
+    if not 0 <= p <= 1:
         raise ValueError(f"p: expected a probability in [0, 1], got {p!r}")
     n, m = x.shape[0], max_shift
     img = torch.nn.functional.pad(x.view(n, side, side), (m, m, m, m))
@@ -137,6 +141,14 @@ def random_shift(x: torch.Tensor, max_shift: int = 1, p: float = 0.5, side: int 
 
 def split_in_order(x: torch.Tensor, y: torch.Tensor, sizes: tuple[int, int, int]) -> Digits:
     """Split ``(x, y)`` in file order into train / validation / test of the given ``sizes``."""
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"x, y: expected tensors, got {type(x).__name__} and {type(y).__name__}")
+    if x.dim() < 1 or y.dim() < 1 or len(x) != len(y):
+        raise ValueError(f"x, y: expected the same number of images and labels, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    try:
+        sizes = tuple(check_integer("sizes", s, minimum=0) for s in sizes)
+    except TypeError as err:
+        raise TypeError(f"sizes: expected three non-negative integers, got {sizes!r}") from err
     if len(sizes) != 3 or sum(sizes) > len(x):
         raise ValueError(f"sizes: expected three sizes summing to at most {len(x)}, got {sizes!r}")
     a, b, c = sizes
@@ -221,6 +233,8 @@ def read_idx(path) -> np.ndarray:
     a big-endian uint32; the data follow in C order.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no file at {path}")
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as fh:
         raw = fh.read()
@@ -237,14 +251,57 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape).copy()
 
 
-def fetch(filename: str, sha256: str, mirrors, cache_dir=None, download: bool = True) -> Path:
+DOWNLOAD_DEADLINE = 300.0
+"""Seconds a download of one file may take from one mirror, all reads together (then the next mirror)."""
+
+READ_TIMEOUT = 30.0
+"""Seconds one network read may wait (also bounded by what is left of the deadline)."""
+
+_TRANSPORT_ERRORS = (urllib.error.URLError, OSError, http.client.HTTPException, TimeoutError)
+
+
+def _download(url: str, part: Path, deadline: float) -> None:
+    """Stream ``url`` into ``part``, raising ``TimeoutError`` once ``deadline`` seconds have passed overall.
+
+    ``read1`` returns after each network read, so a server that trickles bytes cannot hold the
+    loop past the deadline by more than one read timeout.
+    """
+    end = time.monotonic() + deadline
+    with urllib.request.urlopen(url, timeout=min(READ_TIMEOUT, deadline)) as response, open(part, "wb") as fh:
+        while chunk := response.read1(1 << 16):
+            fh.write(chunk)
+            if time.monotonic() > end:
+                raise TimeoutError(f"the download took longer than the deadline of {deadline:g} s")
+
+
+def _check_fetch_args(filename, sha256, mirrors, deadline) -> tuple[list[str], float]:
+    if not isinstance(filename, str) or not filename or "/" in filename or "\\" in filename:
+        raise ValueError(f"filename: expected a plain file name, got {filename!r}")
+    if not isinstance(sha256, str) or len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower()):
+        raise ValueError(f"sha256: expected 64 hexadecimal digits, got {sha256!r}")
+    mirrors = [mirrors] if isinstance(mirrors, str) else list(mirrors) if isinstance(mirrors, (list, tuple)) else []
+    if not mirrors or not all(isinstance(m, str) and m.endswith("/") for m in mirrors):
+        raise ValueError(f"mirrors: expected a non-empty list of base URLs ending with '/', got {mirrors!r}")
+    deadline = float(deadline) if isinstance(deadline, (int, float)) and not isinstance(deadline, bool) else float("nan")
+    if not 0 < deadline < float("inf"):
+        raise ValueError(f"deadline: expected a positive number of seconds, got {deadline!r}")
+    return mirrors, deadline
+
+
+def fetch(filename: str, sha256: str, mirrors, cache_dir=None, download: bool = True,
+          deadline: float = DOWNLOAD_DEADLINE) -> Path:
     """Return the cached path of ``filename``, downloading it from ``mirrors`` if needed.
 
-    A cached file is used only if its SHA-256 matches; a download is checked before it enters
-    the cache. Offline (every mirror unreachable) or with ``download=False`` and no cached copy,
-    raises ``ConnectionError`` / ``FileNotFoundError`` with a message naming the cache folder, so
-    the reader can place the file there by hand.
+    A cached file is used only if its SHA-256 matches. A download streams into
+    ``<filename>.part`` and is renamed into the cache only once its SHA-256 matches; on any
+    failure (transport error, truncated response, checksum, deadline) the ``.part`` file is
+    removed and the next mirror is tried. Each mirror gets ``deadline`` seconds overall (each
+    read also waits at most :data:`READ_TIMEOUT`). Offline (every mirror failed) or with
+    ``download=False`` and no cached copy, raises ``ConnectionError`` / ``FileNotFoundError``
+    with a message naming the cache folder, so the reader can place the file there by hand.
     """
+    mirrors, deadline = _check_fetch_args(filename, sha256, mirrors, deadline)
+    sha256 = sha256.lower()
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = cache / filename
     if path.is_file():
@@ -260,18 +317,17 @@ def fetch(filename: str, sha256: str, mirrors, cache_dir=None, download: bool = 
     errors = []
     for mirror in mirrors:
         try:
-            with urllib.request.urlopen(mirror + filename, timeout=30) as response, open(part, "wb") as fh:
-                fh.write(response.read())
-        except (urllib.error.URLError, OSError) as err:
-            errors.append(f"{mirror}: {err}")
-            continue
-        actual = sha256_of(part)
-        if actual != sha256:
+            _download(mirror + filename, part, deadline)
+            actual = sha256_of(part)
+            if actual != sha256:
+                errors.append(f"{mirror}: SHA-256 {actual} != expected {sha256}")
+                continue
+            part.replace(path)
+            return path
+        except _TRANSPORT_ERRORS as err:
+            errors.append(f"{mirror}: {type(err).__name__}: {err}")
+        finally:
             part.unlink(missing_ok=True)
-            errors.append(f"{mirror}: SHA-256 {actual} != expected {sha256}")
-            continue
-        part.replace(path)
-        return path
     raise ConnectionError(f"{filename}: could not download it (offline?). Tried: {'; '.join(errors)}. "
                           f"Copy the file into the cache folder {cache} to use it offline.")
 

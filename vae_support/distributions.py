@@ -39,7 +39,22 @@ from torch.distributions import (
     Normal,
 )
 
-from ._checks import check_integer
+from ._checks import as_tensor, check_broadcastable, check_finite, check_integer, check_min_dim, check_real
+
+
+def _check_parameters(validate_args: bool | None, **tensors) -> None:
+    """Check distribution parameters at the boundary: tensors of finite real numbers, broadcastable.
+
+    Skipped when ``validate_args`` is False (the models' inner loops, on parameters computed from
+    checked data); torch's own validation then checks the constraints (a positive scale …).
+    """
+    if validate_args is False:
+        return
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+        check_finite(name, as_tensor(name, t))
+    check_min_dim(next(iter(tensors)), next(iter(tensors.values())), 1, "(the last one is the event dimension)")
 
 
 def diagonal_gaussian(loc: torch.Tensor, scale: torch.Tensor, validate_args: bool | None = None) -> Independent:
@@ -55,6 +70,9 @@ def diagonal_gaussian(loc: torch.Tensor, scale: torch.Tensor, validate_args: boo
     Independent(Normal, 1)
         Batch shape ``[...]``, event shape ``[d]``.
     """
+    _check_parameters(validate_args, loc=loc, scale=scale)
+    if validate_args is not False:
+        check_broadcastable(loc=loc, scale=scale)
     return Independent(Normal(loc, scale, validate_args=validate_args), 1, validate_args=validate_args)
 
 
@@ -72,6 +90,10 @@ def full_gaussian(loc: torch.Tensor, scale_tril: torch.Tensor, validate_args: bo
     MultivariateNormal
         Batch shape ``[...]``, event shape ``[d]``.
     """
+    _check_parameters(validate_args, loc=loc, scale_tril=scale_tril)
+    if validate_args is not False and (scale_tril.dim() < 2 or scale_tril.shape[-2:] != (loc.shape[-1],) * 2):
+        raise ValueError(f"scale_tril: expected shape [..., {loc.shape[-1]}, {loc.shape[-1]}] to match loc "
+                         f"{tuple(loc.shape)}, got {tuple(scale_tril.shape)}")
     return MultivariateNormal(loc, scale_tril=scale_tril, validate_args=validate_args)
 
 
@@ -115,6 +137,7 @@ def bernoulli_likelihood(logits: torch.Tensor, validate_args: bool | None = None
     -------
     Independent(Bernoulli, 1), event shape ``[pixels]``.
     """
+    _check_parameters(validate_args, logits=logits)
     return Independent(Bernoulli(logits=logits, validate_args=validate_args), 1, validate_args=validate_args)
 
 
@@ -127,6 +150,9 @@ def gaussian_likelihood(loc: torch.Tensor, scale: torch.Tensor, validate_args: b
     -------
     Independent(Normal, 1), event shape ``[pixels]``.
     """
+    _check_parameters(validate_args, loc=loc, scale=scale)
+    if validate_args is not False:
+        check_broadcastable(loc=loc, scale=scale)
     return diagonal_gaussian(loc, scale.expand_as(loc), validate_args=validate_args)
 
 
@@ -145,6 +171,21 @@ class LevelCategorical(Categorical):
         self._param = self.logits
         self._num_events = self.logits.shape[-1]
         Distribution.__init__(self, self.logits.shape[:-1], validate_args=validate_args)
+
+    def log_prob(self, value) -> torch.Tensor:
+        """Log-probability of integer levels 0..levels−1; any other value (3.5, −1, ``levels``, NaN) is refused.
+
+        With ``validate_args`` (torch's default) a bad value raises ``ValueError`` naming
+        ``value``; without (inside the models' training loops) its log-probability is NaN, so
+        that :func:`vae_support.train.fit`'s guard stops with ``NonFiniteLossError`` — never a
+        truncated level, never an index error from inside torch.
+        """
+        if self._validate_args:
+            return super().log_prob(value)
+        value = torch.as_tensor(value, device=self.logits.device)
+        valid = (value == value.round()) & (value >= 0) & (value <= self._num_events - 1)
+        log_p = super().log_prob(torch.where(valid, value, torch.zeros_like(value)))
+        return torch.where(valid, log_p, torch.full_like(log_p, float("nan")))
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(LevelCategorical, _instance)
@@ -166,6 +207,7 @@ def categorical_likelihood(logits: torch.Tensor, validate_args: bool | None = No
         A ``Categorical`` per pixel (see :class:`LevelCategorical`); event shape ``[pixels]``; ``log_prob`` takes pixel values (float or integer) in
         0..levels−1.
     """
+    _check_parameters(validate_args, logits=logits)
     return Independent(LevelCategorical(logits, validate_args=validate_args), 1, validate_args=validate_args)
 
 
@@ -175,6 +217,9 @@ def pixel_mean(likelihood: Distribution) -> torch.Tensor:
     For the categorical likelihood this is :math:`\sum_{l} l\,\pi_{i,l}` (``torch``'s
     ``Categorical.mean`` is undefined because it treats levels as labels).
     """
+    if not isinstance(likelihood, Distribution):
+        raise TypeError(f"likelihood: expected a torch.distributions.Distribution (e.g. model.decode(z)), "
+                        f"got {type(likelihood).__name__}")
     base = likelihood.base_dist if isinstance(likelihood, Independent) else likelihood
     if isinstance(base, Categorical):
         levels = torch.arange(base.probs.shape[-1], dtype=base.probs.dtype, device=base.probs.device)
@@ -263,6 +308,7 @@ class VampPrior(nn.Module):
         super().__init__()
         self.x_dim = check_integer("x_dim", x_dim)
         self.n_components = check_integer("n_components", n_components)
+        init_scale = check_real("init_scale", init_scale, minimum=0.0, inclusive=False)
         self.pseudo_inputs = nn.Parameter(init_scale * torch.rand(self.n_components, self.x_dim))
 
     def forward(self, encode: Callable[[torch.Tensor], Distribution]) -> MixtureSameFamily:

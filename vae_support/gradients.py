@@ -34,7 +34,18 @@ import torch
 from torch.distributions import Bernoulli, Distribution, Independent, Normal, kl_divergence
 
 from . import bounds
-from ._checks import as_tensor, check_finite, check_integer, check_min_dim, check_positive, check_same_shape
+from ._checks import (
+    as_tensor,
+    check_broadcastable,
+    check_finite,
+    check_integer,
+    check_min_dim,
+    check_no_nan,
+    check_not_empty,
+    check_positive,
+    check_real,
+    check_same_shape,
+)
 from .models import DiscreteVAE
 
 
@@ -54,8 +65,8 @@ def reparameterization_surrogate(f_z: torch.Tensor) -> torch.Tensor:
     -------
     Tensor [batch...]
     """
-    f_z = as_tensor("f_z", f_z)
-    check_min_dim("f_z", f_z, 1, "(samples first)")
+    f_z = _samples_first("f_z", f_z)
+    check_no_nan(f_z=f_z)
     return f_z.mean(0)
 
 
@@ -86,12 +97,22 @@ def score_function_surrogate(f_z: torch.Tensor, log_q: torch.Tensor, baseline=No
     -------
     Tensor [batch...]
     """
-    f_z = as_tensor("f_z", f_z)
+    f_z = _samples_first("f_z", f_z)
     log_q = as_tensor("log_q", log_q)
-    check_min_dim("f_z", f_z, 1, "(samples first)")
     check_same_shape(f_z=f_z, log_q=log_q)
-    b = 0.0 if baseline is None else as_tensor("baseline", baseline).detach()
+    b = torch.zeros(()) if baseline is None else as_tensor("baseline", baseline).detach()
+    check_broadcastable(f_z=f_z, baseline=b)
+    check_no_nan(f_z=f_z, log_q=log_q, baseline=b)
+    if baseline is None:
+        b = 0.0
     return ((f_z.detach() - b) * log_q + f_z).mean(0)
+
+
+def _samples_first(name: str, value) -> torch.Tensor:
+    """``value`` as a floating tensor with a non-empty first (samples) dimension, or ``ValueError``."""
+    t = as_tensor(name, value)
+    check_min_dim(name, t, 1, "(samples first)")
+    return check_not_empty(name, t, 0, "sample (the first dimension)")
 
 
 def leave_one_out_baseline(f_z: torch.Tensor) -> torch.Tensor:
@@ -107,7 +128,13 @@ def leave_one_out_baseline(f_z: torch.Tensor) -> torch.Tensor:
     s = f_z.shape[0] if f_z.dim() else 0
     if s < 2:
         raise ValueError(f"f_z: the leave-one-out baseline needs at least 2 samples, got {s}")
-    return (f_z.sum(0, keepdim=True) - f_z) / (s - 1)
+    check_no_nan(f_z=f_z)
+    fast = (f_z.sum(0, keepdim=True) - f_z) / (s - 1)
+    # An infinite f(z_t) (a log-weight of -inf) makes total - f(z_t) = inf - inf = NaN at t:
+    # there the others are summed directly, which is defined (b = 2.5 for [-inf, 2, 3]).
+    eye = torch.eye(s, dtype=torch.bool, device=f_z.device).view(s, s, *([1] * (f_z.dim() - 1)))
+    others = f_z.unsqueeze(0).expand(s, *f_z.shape).masked_fill(eye, 0.0).sum(1) / (s - 1)
+    return torch.where(torch.isinf(f_z).any(0, keepdim=True), others, fast)
 
 
 def iwae_surrogate(log_w: torch.Tensor) -> torch.Tensor:
@@ -159,15 +186,15 @@ def vimco_surrogate(log_w: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     -------
     Tensor [batch]
     """
-    log_w = as_tensor("log_w", log_w)
+    log_w = bounds._check_log_w(log_w)  # finite or -inf (a zero weight)
     log_q = as_tensor("log_q", log_q)
-    check_min_dim("log_w", log_w, 1, "(samples first: [K, batch])")
     check_same_shape(log_w=log_w, log_q=log_q)
     k = log_w.shape[0]
     if k < 2:
         raise ValueError(f"log_w: VIMCO needs K >= 2 samples, got K={k}")
+    check_no_nan(log_q=log_q)
     lw = log_w.detach()
-    bound = bounds.iwae_bound(log_w)
+    bound = bounds._log_mean_exp(log_w)
     # log-weights with the k-th replaced by the mean of the others: [K(which is replaced), K, batch]
     loo_mean = leave_one_out_baseline(lw)
     eye = torch.eye(k, dtype=torch.bool, device=lw.device).view(k, k, *([1] * (lw.dim() - 1)))
@@ -373,6 +400,7 @@ def reparameterize_grid(mean, scale_tril, lim: float = 2.0, n_lines: int = 9, n_
         raise ValueError(f"mean, scale_tril: expected shapes (2,) and (2, 2), got {tuple(mean.shape)} and {tuple(L.shape)}")
     if not torch.equal(L, torch.tril(L)) or not (torch.diagonal(L) > 0).all():
         raise ValueError("scale_tril: expected a lower-triangular matrix with positive diagonal")
+    lim = check_real("lim", lim, minimum=0.0, inclusive=False)
     levels = torch.linspace(-lim, lim, check_integer("n_lines", n_lines, minimum=2), dtype=mean.dtype)
     t = torch.linspace(-lim, lim, check_integer("n_points", n_points, minimum=2), dtype=mean.dtype)
     a, b = torch.meshgrid(levels, t, indexing="ij")

@@ -34,7 +34,7 @@ import torch
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
 from . import bounds
-from ._checks import as_tensor, check_finite, check_integer, check_positive
+from ._checks import as_tensor, check_finite, check_integer, check_positive, check_real
 from .distributions import diagonal_gaussian, full_gaussian, scale_tril_from_vector
 from .flows import FlowPosterior
 from .models import LatentVariableModel
@@ -132,8 +132,7 @@ def optimize_local_q(model: LatentVariableModel, x: torch.Tensor, steps: int = 3
     x = model.check_x(x)
     steps = check_integer("steps", steps)
     k = check_integer("k", k)
-    if not float(lr) > 0:
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
+    lr = check_real("lr", lr, minimum=0.0, inclusive=False)
     if init not in INITS:
         raise ValueError(f"init: expected one of {list(INITS)}, got {init!r}")
     with torch.no_grad():
@@ -181,9 +180,9 @@ def inference_gaps(model: LatentVariableModel, x: torch.Tensor, k_log_px: int = 
     InferenceGaps
         Each field [batch], nats.
     """
+    k_log_px, eval_k = check_integer("k_log_px", k_log_px), check_integer("eval_k", eval_k)
     local = optimize_local_q(model, x, steps=steps, lr=lr, k=k)
     x = model.check_x(x)
-    eval_k = check_integer("eval_k", eval_k)
     with torch.no_grad():
         log_px = bounds.estimate_log_likelihood(model, x, k=k_log_px)
         amortized = _elbo_of(model, x, None, eval_k)
@@ -288,6 +287,8 @@ def fit_gaussian_q(model, x, family: str = "full", steps: int = 300, lr: float =
         raise ValueError(f"family: expected one of {FAMILIES}, got {family!r}")
     steps = check_integer("steps", steps)
     check_positive("lr", as_tensor("lr", lr))
+    if not isinstance(model, LinearGaussian):
+        raise TypeError(f"model: expected a LinearGaussian, got {type(model).__name__}")
     x = _one_observation(model, x)
     d, dtype = model.z_dim, model.W.dtype
     loc = torch.zeros(d, dtype=dtype, requires_grad=True)
@@ -429,10 +430,17 @@ def fit_normal(grid: Grid1D, divergence: str = "reverse", mean0: float = 0.0, st
                            math.log(float(check_positive("std0", as_tensor("std0", std0))))],
                           dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([params], lr=float(check_positive("lr", as_tensor("lr", lr))))
+    if divergence == "reverse":  # KL(q‖p) integrates over q: the grid must resolve it
+        with torch.no_grad():
+            grid.check_q(Normal(params[0], params[1].exp()), "mean0, std0")
     with _small_problem():
-        for _ in range(steps):
+        for step in range(steps):
             opt.zero_grad()
-            objective(Normal(params[0], params[1].exp())).backward()
+            try:
+                objective(Normal(params[0], params[1].exp())).backward()
+            except ValueError as err:  # q left the grid, or became narrower than its spacing
+                raise ValueError(f"lr: at step {step}, q = N({float(params[0]):.4g}, {float(params[1].exp()):.4g}²) "
+                                 f"is no longer resolved by the grid; use a smaller lr or a wider grid") from err
             opt.step()
     with torch.no_grad():
         value = objective(Normal(params[0], params[1].exp()))

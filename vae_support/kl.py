@@ -8,13 +8,14 @@ KL-geometry chapter).
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
 import torch
 from torch.distributions import Distribution, MultivariateNormal
 
-from ._checks import as_tensor, check_broadcastable, check_finite, check_integer, check_min_dim
+from ._checks import as_tensor, check_broadcastable, check_finite, check_integer, check_min_dim, cholesky
 
 
 class MonteCarloEstimate(NamedTuple):
@@ -46,7 +47,9 @@ def gaussian_kl(mu_q, logvar_q, mu_p=None, logvar_p=None) -> torch.Tensor:
     Returns
     -------
     Tensor [...]
-        KL(q‖p) in nats, one value per distribution in the batch.
+        KL(q‖p) in nats, one value per distribution in the batch, in the inputs' dtype
+        (half-precision inputs are computed in float32, so a KL that float16 can hold is
+        returned even when the squares inside it would overflow).
 
     References
     ----------
@@ -59,22 +62,12 @@ def gaussian_kl(mu_q, logvar_q, mu_p=None, logvar_p=None) -> torch.Tensor:
     for name, t in (("mu_q", mu_q), ("logvar_q", logvar_q), ("mu_p", mu_p), ("logvar_p", logvar_p)):
         check_min_dim(name, t, 1, "(the last one is the event dimension)")
     check_broadcastable(mu_q=mu_q, logvar_q=logvar_q, mu_p=mu_p, logvar_p=logvar_p)
+    dtype = functools.reduce(torch.promote_types, (t.dtype for t in (mu_q, logvar_q, mu_p, logvar_p)))
+    work = torch.float32 if torch.finfo(dtype).bits < 32 else dtype  # float16's squares overflow at 65 504
+    mu_q, logvar_q, mu_p, logvar_p = (t.to(work) for t in (mu_q, logvar_q, mu_p, logvar_p))
     ratio = torch.exp(logvar_q - logvar_p)
     mahalanobis = (mu_q - mu_p).pow(2) * torch.exp(-logvar_p)
-    return 0.5 * (ratio + mahalanobis - 1.0 - (logvar_q - logvar_p)).sum(-1)
-
-
-def _cholesky(name: str, cov: torch.Tensor) -> torch.Tensor:
-    """Cholesky factor of ``cov``, or ``ValueError`` if it is not symmetric positive definite."""
-    check_finite(name, cov)
-    if cov.dim() < 2 or cov.shape[-1] != cov.shape[-2]:
-        raise ValueError(f"{name}: expected square matrices [..., d, d], got shape {tuple(cov.shape)}")
-    if not torch.allclose(cov, cov.transpose(-1, -2), rtol=1e-5, atol=1e-8):
-        raise ValueError(f"{name}: expected a symmetric covariance matrix")
-    factor, info = torch.linalg.cholesky_ex(cov)
-    if (info != 0).any():
-        raise ValueError(f"{name}: expected a positive definite covariance matrix")
-    return factor
+    return (0.5 * (ratio + mahalanobis - 1.0 - (logvar_q - logvar_p)).sum(-1)).to(dtype)
 
 
 def full_gaussian_kl(mu_q, cov_q, mu_p, cov_p) -> torch.Tensor:
@@ -104,8 +97,8 @@ def full_gaussian_kl(mu_q, cov_q, mu_p, cov_p) -> torch.Tensor:
     mu_p = check_finite("mu_p", as_tensor("mu_p", mu_p))
     cov_q = as_tensor("cov_q", cov_q)
     cov_p = as_tensor("cov_p", cov_p)
-    chol_q = _cholesky("cov_q", cov_q)
-    chol_p = _cholesky("cov_p", cov_p)
+    chol_q = cholesky("cov_q", cov_q)
+    chol_p = cholesky("cov_p", cov_p)
     d = mu_q.shape[-1]
     for name, t in (("mu_p", mu_p), ("cov_q", cov_q), ("cov_p", cov_p)):
         if t.shape[-1] != d:

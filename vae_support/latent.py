@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import as_tensor, check_finite, check_integer
+from ._checks import as_tensor, check_finite, check_integer, check_labels, check_real, cholesky
 
 __all__ = ["lerp", "slerp", "gaussian_quantile_grid", "class_means", "transfer_codes", "gaussian_total_correlation"]
 
@@ -106,10 +106,13 @@ def gaussian_quantile_grid(n: int, eps: float = 0.05) -> torch.Tensor:
         The coordinates (the same on both axes), increasing.
     """
     n = check_integer("n", n, minimum=2)
-    if not 0 < float(eps) < 0.5:
-        raise ValueError(f"eps: expected a probability in (0, 0.5), got {eps!r}")
-    probs = torch.linspace(float(eps), 1 - float(eps), n, dtype=torch.float64)
-    return torch.distributions.Normal(0.0, 1.0).icdf(probs).to(torch.get_default_dtype())
+    eps = check_real("eps", eps, minimum=0.0, maximum=0.5, inclusive=False)
+    probs = torch.linspace(eps, 1 - eps, n, dtype=torch.float64)
+    z = torch.distributions.Normal(0.0, 1.0).icdf(probs)
+    if not torch.isfinite(z).all():  # a tiny eps: 1 - 2 eps rounds to 1, so the erfinv form overflows
+        z = torch.special.ndtri(probs)  # accurate in the tails; 1 - eps may still round to 1, so mirror:
+        z = torch.where(probs > 0.5, -z.flip(0), z)  # z(1 - p) = -z(p)
+    return z.to(torch.get_default_dtype())
 
 
 def class_means(z, labels) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,7 +131,7 @@ def class_means(z, labels) -> tuple[torch.Tensor, torch.Tensor]:
         The sorted distinct classes and their mean codes.
     """
     z = check_finite("z", as_tensor("z", z))
-    labels = torch.as_tensor(labels)
+    labels = check_labels("labels", labels)
     if z.dim() != 2 or labels.shape != z.shape[:1]:
         raise ValueError(f"z, labels: expected z [n, d] and labels [n], got {tuple(z.shape)} and {tuple(labels.shape)}")
     classes = torch.unique(labels)
@@ -161,8 +164,14 @@ def transfer_codes(z, labels, classes, means, target) -> torch.Tensor:
     """
     z = check_finite("z", as_tensor("z", z))
     means = check_finite("means", as_tensor("means", means))
-    classes, labels = torch.as_tensor(classes), torch.as_tensor(labels)
-    if int(target) not in classes.tolist():
+    classes, labels = check_labels("classes", classes), check_labels("labels", labels)
+    if z.dim() != 2 or means.dim() != 2 or means.shape[-1] != z.shape[-1] or len(means) != len(classes):
+        raise ValueError(f"z, means, classes: expected z [n, d], means [c, d] and classes [c], got "
+                         f"{tuple(z.shape)}, {tuple(means.shape)} and {tuple(classes.shape)}")
+    if labels.shape != z.shape[:1]:
+        raise ValueError(f"labels: expected shape [{z.shape[0]}] (one per code), got {tuple(labels.shape)}")
+    target = check_labels("target", target)
+    if target.dim() != 0 or int(target) not in classes.tolist():
         raise ValueError(f"target: expected one of the classes {classes.tolist()}, got {target!r}")
     index = {int(c): i for i, c in enumerate(classes)}
     unknown = sorted({int(c) for c in labels} - set(index))
@@ -190,11 +199,7 @@ def gaussian_total_correlation(cov) -> torch.Tensor:
     -------
     Tensor [...], nats.
     """
-    cov = check_finite("cov", as_tensor("cov", cov))
-    if cov.dim() < 2 or cov.shape[-1] != cov.shape[-2]:
-        raise ValueError(f"cov: expected square matrices [..., d, d], got shape {tuple(cov.shape)}")
-    chol, info = torch.linalg.cholesky_ex(cov)
-    if (info != 0).any():
-        raise ValueError("cov: expected a positive definite covariance matrix")
+    cov = as_tensor("cov", cov)
+    chol = cholesky("cov", cov)  # finite, square, symmetric, positive definite
     logdet = 2 * torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
     return 0.5 * (torch.diagonal(cov, dim1=-2, dim2=-1).log().sum(-1) - logdet)

@@ -25,7 +25,7 @@ from torch import nn
 from torch.distributions import Bernoulli, Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
 from . import bounds
-from ._checks import check_integer
+from ._checks import check_integer, check_real
 from .distributions import (
     MixturePrior,
     StandardNormalPrior,
@@ -160,6 +160,9 @@ class LatentVariableModel(nn.Module):
         only; a regularizer for small data sets). Default 0.
     """
 
+    reparameterizable = True
+    """Whether q's samples can be reparameterized (``rsample``): False for binary latents."""
+
     def __init__(self, x_dim: int, z_dim: int, hidden, likelihood: str, levels: int, obs_scale: float | None,
                  activation: str, decoder_dropout: float = 0.0):
         super().__init__()
@@ -179,9 +182,7 @@ class LatentVariableModel(nn.Module):
             if obs_scale is None:
                 self.log_obs_scale = nn.Parameter(torch.zeros(self.x_dim))
             else:
-                if not float(obs_scale) > 0:
-                    raise ValueError(f"obs_scale: expected a positive number or None, got {obs_scale!r}")
-                self.obs_scale = float(obs_scale)
+                self.obs_scale = check_real("obs_scale", obs_scale, minimum=0.0, inclusive=False)
 
     # ----------------------------------------------------------------- checks
     @property
@@ -245,16 +246,17 @@ class LatentVariableModel(nn.Module):
 
     def decode(self, z: torch.Tensor) -> Distribution:
         r"""The likelihood :math:`p_\theta(x\mid z)`: batch shape ``z.shape[:-1]``, event [x_dim]."""
-        return self.decode_unchecked(self._check_z(z))
+        return self.decode_unchecked(self._check_z(z), validate_args=None)
 
-    def decode_unchecked(self, z: torch.Tensor) -> Distribution:
+    def decode_unchecked(self, z: torch.Tensor, validate_args: bool | None = False) -> Distribution:
+        """:math:`p_\\theta(x|z)`; unvalidated by default (loops over checked data), torch's validation with ``None``."""
         out = self.decoder(z)
         if self.likelihood == "bernoulli":
-            return bernoulli_likelihood(out, validate_args=False)
+            return bernoulli_likelihood(out, validate_args=validate_args)
         if self.likelihood == "categorical":
-            return categorical_likelihood(out.unflatten(-1, (self.x_dim, self.levels)), validate_args=False)
+            return categorical_likelihood(out.unflatten(-1, (self.x_dim, self.levels)), validate_args=validate_args)
         scale = self.log_obs_scale.exp() if self.obs_scale is None else out.new_tensor(self.obs_scale)
-        return gaussian_likelihood(out, scale, validate_args=False)
+        return gaussian_likelihood(out, scale, validate_args=validate_args)
 
     # ---------------------------------------------------------------- bounds
     def forward_pass(self, x: torch.Tensor, k: int = 1, check: bool = True, reparameterize: bool = True,
@@ -279,6 +281,9 @@ class LatentVariableModel(nn.Module):
                              f"got {tuple(q.batch_shape)} and {tuple(q.event_shape)}")
         prior = self.prior_for(q)
         z = q.rsample((k,)) if q.has_rsample and reparameterize else q.sample((k,))
+        if x.shape[0] == 0:  # an empty batch has empty log-densities (torch's Independent cannot sum over no points)
+            empty = z.new_zeros(z.shape[:-1])
+            return ForwardPass(q, prior, z, empty, empty if densities else None, empty if densities else None)
         log_px_z = self.decode_unchecked(z).log_prob(x)
         if not densities:
             return ForwardPass(q, prior, z, log_px_z, None, None)
@@ -399,6 +404,7 @@ class VAE(LatentVariableModel):
                  encoder: str | None = None, flow_length: int = 2, flow_hidden: int = 32):
         super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation, decoder_dropout)
         self.encoder_dropout = _check_dropout("encoder_dropout", encoder_dropout)
+        check_integer("n_components", n_components)  # used by the mog and vamp priors; checked for every prior
         self.hparams = dict(x_dim=x_dim, z_dim=z_dim, hidden=list(self.hidden), likelihood=likelihood, levels=levels,
                             prior=prior, encoder_cov=encoder_cov, n_components=n_components, obs_scale=obs_scale,
                             activation=activation, encoder_dropout=encoder_dropout, decoder_dropout=decoder_dropout)
@@ -462,6 +468,8 @@ class DiscreteVAE(LatentVariableModel):
     x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation
         As for :class:`VAE`.
     """
+
+    reparameterizable = False
 
     def __init__(self, x_dim: int = 64, z_dim: int = 16, hidden: Sequence[int] = (256, 256),
                  likelihood: str = "categorical", levels: int = 17, obs_scale: float | None = None,

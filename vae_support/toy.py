@@ -21,7 +21,7 @@ from torch.distributions import (
     kl_divergence,
 )
 
-from ._checks import as_tensor, check_finite, check_integer, check_positive
+from ._checks import as_tensor, check_finite, check_integer, check_positive, check_real
 
 
 def gaussian_mean_cov(q: Distribution) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,6 +165,24 @@ class LinearGaussian:
         return z.to(self.W.dtype)
 
 
+Q_MASS_TOLERANCE = 1e-3
+"""How far from 1 a candidate q's probability summed on a :class:`Grid1D` may be (a q outside the grid,
+or narrower than its spacing, would make every grid integral 0)."""
+
+
+def _interval_end(name: str, value) -> float:
+    """An interval's end: a real number or ±inf, never NaN."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name}: expected a real number or ±inf, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a real number or ±inf, got {type(value).__name__}") from err
+    if math.isnan(v):
+        raise ValueError(f"{name}: expected a real number or ±inf, got NaN")
+    return v
+
+
 class Grid1D:
     r"""A one-dimensional latent model for one observation x, solved on a fine grid.
 
@@ -196,15 +214,26 @@ class Grid1D:
             raise ValueError("prior: expected a scalar torch.distributions.Distribution (no batch or event shape)")
         if not callable(likelihood):
             raise TypeError("likelihood: expected a callable z -> Distribution")
-        if not (math.isfinite(z_min) and math.isfinite(z_max) and z_min < z_max):
+        z_min, z_max = check_real("z_min", z_min), check_real("z_max", z_max)
+        if not z_min < z_max:
             raise ValueError(f"z_min, z_max: expected finite numbers with z_min < z_max, got {z_min}, {z_max}")
         n = check_integer("n", n, minimum=101)
         self.prior, self._likelihood = prior, likelihood
         self.x = check_finite("x", as_tensor("x", x, dtype=torch.float64))
         self.z = torch.linspace(z_min, z_max, n, dtype=torch.float64)
         self.dz = float(self.z[1] - self.z[0])
-        log_joint = self.log_joint(self.z)
+        try:
+            log_joint = self.log_joint(self.z)
+        except (ValueError, TypeError, RuntimeError) as err:  # e.g. torch's support check: x impossible at some z
+            raise ValueError(f"likelihood: log p(x|z) failed on the grid [{z_min:g}, {z_max:g}] "
+                             f"({type(err).__name__}: {str(err).splitlines()[0][:120]}); p(x|z) must be defined, "
+                             f"possibly 0, at every z") from err
+        if torch.isnan(log_joint).any() or (log_joint == math.inf).any():
+            raise ValueError("likelihood: log p(x|z) + log p(z) is NaN or +inf on the grid; expected densities")
         self._log_marginal = torch.logsumexp(log_joint, 0) + math.log(self.dz)
+        if not torch.isfinite(self._log_marginal):
+            raise ValueError(f"likelihood: p(x|z) p(z) is 0 at every grid point, so log p(x) = -inf and the posterior "
+                             f"is undefined; x = {float(self.x):.4g} is impossible under the model on [{z_min:g}, {z_max:g}]")
         edge = torch.exp(log_joint[[0, -1]] - self._log_marginal).max()
         if edge > 1e-6:
             raise ValueError(f"z_min, z_max: the posterior density is {float(edge):.2g} at the grid's edge; widen the grid")
@@ -250,15 +279,38 @@ class Grid1D:
 
     def posterior_probability(self, lower: float = -math.inf, upper: float = math.inf) -> torch.Tensor:
         r""":math:`P(\text{lower} < z < \text{upper} \mid x)`, the posterior mass of an interval (grid sum)."""
-        inside = ((self.z > float(lower)) & (self.z < float(upper))).to(torch.float64)
+        lower, upper = _interval_end("lower", lower), _interval_end("upper", upper)
+        if lower > upper:
+            raise ValueError(f"lower, upper: expected lower <= upper, got {lower:g} > {upper:g}")
+        inside = ((self.z > lower) & (self.z < upper)).to(torch.float64)
         return self._integrate(self.log_posterior(self.z), inside)
 
     # -- divergences and bounds of a candidate q -----------------------------------------
-    def _log_q(self, q: Distribution) -> torch.Tensor:
+    def _log_q(self, q: Distribution, name: str = "q") -> torch.Tensor:
         if not isinstance(q, Distribution) or q.event_shape != torch.Size():
-            raise ValueError("q: expected a scalar torch.distributions.Distribution (event shape ())")
+            raise ValueError(f"{name}: expected a scalar torch.distributions.Distribution (event shape ())")
         z = self.z.reshape(-1, *([1] * len(q.batch_shape)))
         return q.log_prob(z.to(q.mean.dtype)).to(torch.float64)
+
+    def _resolved_log_q(self, q: Distribution, name: str = "q") -> torch.Tensor:
+        r""":math:`\log q` on the grid, checked to carry q's whole mass (integrals weighted by q need it)."""
+        log_q = self._log_q(q, name)
+        mass = (torch.logsumexp(log_q.detach(), 0) + math.log(self.dz)).exp()
+        worst = float((mass - 1).abs().max()) if mass.numel() else 0.0
+        if not worst <= Q_MASS_TOLERANCE:
+            raise ValueError(
+                f"{name}: q's probability on the grid [{float(self.z[0]):g}, {float(self.z[-1]):g}] (spacing {self.dz:.3g}) "
+                f"sums to {float(mass.flatten()[(mass - 1).abs().flatten().nan_to_num(math.inf).argmax()]):.4g}, not 1: "
+                f"q must lie inside the grid and be wider than its spacing")
+        return log_q
+
+    def check_q(self, q: Distribution, name: str = "q") -> None:
+        """Raise ``ValueError`` naming ``name`` unless the grid resolves q (its mass on the grid is 1 ± :data:`Q_MASS_TOLERANCE`).
+
+        Integrals weighted by q (:meth:`kl`, :meth:`elbo`) need it: a q outside the grid, or
+        narrower than its spacing, would make them 0.
+        """
+        self._resolved_log_q(q, name)
 
     def _integrate(self, log_density: torch.Tensor, integrand: torch.Tensor) -> torch.Tensor:
         """:math:`\\int f(z)\\,g(z)\\,dz` on the grid, counting zero where the density f is zero."""
@@ -267,7 +319,7 @@ class Grid1D:
 
     def kl(self, q: Distribution) -> torch.Tensor:
         """Reverse (exclusive) KL :math:`\\mathrm{KL}(q\\,\\|\\,p(z|x))`, the one the ELBO minimizes (``eq-kl-def``)."""
-        log_q = self._log_q(q)
+        log_q = self._resolved_log_q(q)
         log_post = self.log_posterior(self.z).reshape(log_q.shape[:1] + (1,) * (log_q.dim() - 1))
         return self._integrate(log_q, log_q - log_post)
 
@@ -279,6 +331,6 @@ class Grid1D:
 
     def elbo(self, q: Distribution) -> torch.Tensor:
         """:math:`\\mathbb E_q[\\log p(x,z) - \\log q(z)]` on the grid; equals ``log_marginal() - kl(q)``."""
-        log_q = self._log_q(q)
+        log_q = self._resolved_log_q(q)
         log_joint = self.log_joint(self.z).reshape(log_q.shape[:1] + (1,) * (log_q.dim() - 1))
         return self._integrate(log_q, log_joint - log_q)

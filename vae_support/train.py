@@ -11,15 +11,33 @@ Objectives (``TrainConfig.objective``), each maximized in expectation over mini-
 * ``"vimco"`` — :math:`\mathcal L_K` with the VIMCO score-function estimator, for models whose
   latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`).
 
-Safety: inputs are checked once before training; a non-finite loss or gradient stops training
-with :class:`NonFiniteLossError` naming the epoch and step, *before* the optimizer step, so the
-model keeps its last good weights. Checkpoints hold only tensors and plain Python values and
-load with ``torch.load(weights_only=True)``.
+Safety: inputs are checked once before training (and each augmented batch against the
+likelihood's support); a non-finite loss or gradient stops training with
+:class:`NonFiniteLossError` naming the epoch and step, *before* the optimizer step, and leaves the
+model at its last good weights. "Good" means: the weights before the failing step when they are
+finite, not :data:`EXPLOSION_FACTOR` × larger than at the start of the last sane epoch, and give a
+finite loss on the previous mini-batch (a NaN in the data or the forward pass); otherwise — a
+huge learning rate whose steps exploded the weights before the loss overflowed — the weights at
+the start of the latest epoch that began sane (see :class:`_GoodWeights`).
+
+Checkpoints (format version 2) hold only tensors and plain Python values and load with
+``torch.load(weights_only=True)``. They are written atomically (a temporary file in the same
+folder, ``fsync``, ``os.replace``), so an interrupted write leaves the previous checkpoint whole;
+they store the SHA-256 of their payload, verified on load (flipped or truncated bytes raise
+:class:`CheckpointError`), and the model's class and constructor configuration and the
+optimizer, checked when resuming. A checkpoint without checksum (older versions) is refused with
+a message saying so.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
+import hashlib
+import io
+import os
+import pickle
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +48,7 @@ from torch.distributions import Independent
 from tqdm.auto import tqdm
 
 from . import bounds, gradients
-from ._checks import check_integer, check_nonnegative_scalar
+from ._checks import as_tensor, check_finite, check_integer, check_nonnegative_scalar, check_not_empty
 from .models import ForwardPass, LatentVariableModel, kl_per_dimension
 from .seeding import set_seed
 
@@ -236,6 +254,7 @@ def active_units(q_means: torch.Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD
     -------
     int
     """
+    q_means = check_finite("q_means", as_tensor("q_means", q_means))
     if q_means.dim() != 2 or q_means.shape[0] < 2:
         raise ValueError(f"q_means: expected shape [n >= 2, z_dim], got {tuple(q_means.shape)}")
     return int((q_means.var(0) > threshold).sum())
@@ -314,7 +333,7 @@ def evaluate(model: LatentVariableModel, x, k: int = 1, batch_size: int = 1000) 
     batch_size : int
         Points per forward pass (memory only; the result does not depend on it).
     """
-    x = model.check_x(_as_x("x", x).to(model.device))
+    x = check_not_empty("x", model.check_x(_as_x("x", x).to(model.device)), 0, "image")
     return _evaluate(model, x, check_integer("k", k), check_integer("batch_size", batch_size))
 
 
@@ -398,39 +417,151 @@ def _checkpoint_payload(model, optimizer, config, history, epoch, best_state, be
         "best_val": best_val,
         "bad_epochs": bad_epochs,
         "rng_state": torch.get_rng_state(),
+        "optimizer_class": type(optimizer).__name__,
     }
+
+
+CHECKPOINT_FORMAT = "vae_support.checkpoint"
+CHECKPOINT_VERSION = 2
+"""Version 2: the payload's bytes with their SHA-256, the model's constructor configuration and the optimizer's type."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be trusted or does not fit: corrupted, truncated, from an older version, or mismatched."""
+
+
+def _serialize(payload: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return buffer.getvalue()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the new one, never a mix.
+
+    A temporary file in the same folder is written and flushed to disk (``fsync``), then renamed
+    over ``path`` with ``os.replace`` (atomic on POSIX and Windows); the folder is synced too, so
+    the rename survives a power cut. An interrupted write leaves the previous checkpoint intact.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _write_checkpoint(path, payload: dict) -> Path:
+    """Wrap ``payload`` with its SHA-256 and write it atomically (see :func:`load_checkpoint`)."""
+    data = _serialize(payload)
+    envelope = {"format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8)}
+    path = Path(path)
+    _write_atomically(path, _serialize(envelope))
+    for stale in path.parent.glob(path.name + ".*.tmp"):  # left by a writer killed before its rename
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    return path
 
 
 def save_checkpoint(path, model: LatentVariableModel, optimizer=None, config: TrainConfig | None = None,
                     history: History | None = None, epoch: int = 0) -> Path:
-    """Save weights (and optimizer, config, history) to ``path``; loadable with ``weights_only=True``."""
+    """Save weights (and optimizer, config, history) to ``path`` atomically, with a SHA-256 checksum.
+
+    The file loads with ``torch.load(weights_only=True)`` (no code is unpickled); read it with
+    :func:`load_checkpoint`, which verifies the checksum.
+    """
+    if not isinstance(model, LatentVariableModel):
+        raise TypeError(f"model: expected a vae_support.models model, got {type(model).__name__}")
     config = config or TrainConfig(progress=False)
     optimizer = optimizer or _make_optimizer(model, config)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(_checkpoint_payload(model, optimizer, config, history or History(), epoch, None, None, 0), path)
-    return path
+    return _write_checkpoint(path, _checkpoint_payload(model, optimizer, config, history or History(), epoch,
+                                                        None, None, 0))
+
+
+def _open_envelope(path: Path) -> dict:
+    try:
+        envelope = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:  # weights_only met something other than tensors and plain values
+        raise CheckpointError(f"path: {path} holds objects other than tensors and plain values (corrupted, or not "
+                              f"a vae_support checkpoint); refused without running them") from err
+    except Exception as err:  # a truncated or scrambled file fails inside torch's zip reader
+        raise CheckpointError(f"path: {path} is not a readable checkpoint (truncated or corrupted: "
+                              f"{type(err).__name__})") from err
+    if not isinstance(envelope, dict) or envelope.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"path: {path} has no checksum: it was written by an older version of vae_support "
+                              f"(or is not a vae_support checkpoint); retrain, or re-save it with save_checkpoint")
+    if envelope.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(f"path: {path} is checkpoint version {envelope.get('version')!r}; this vae_support "
+                              f"reads version {CHECKPOINT_VERSION}")
+    return envelope
 
 
 def load_checkpoint(path) -> dict:
-    """Load a checkpoint dict with ``torch.load(weights_only=True)`` (no code is unpickled)."""
+    """Load a checkpoint dict, verifying its SHA-256; no code is unpickled (``weights_only=True``).
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    CheckpointError
+        (a ``ValueError``) the file is truncated, its bytes do not match the stored checksum,
+        or it was written by an older version of vae_support (no checksum).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path: no checkpoint at {path}")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    envelope = _open_envelope(path)
+    data = envelope["payload"].numpy().tobytes() if isinstance(envelope.get("payload"), torch.Tensor) else b""
+    if hashlib.sha256(data).hexdigest() != envelope.get("sha256"):
+        raise CheckpointError(f"path: {path} is corrupted: its SHA-256 does not match the stored checksum")
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+def _model_from_checkpoint(ckpt: dict) -> LatentVariableModel:
+    from . import models
+
+    cls = {"VAE": models.VAE, "DiscreteVAE": models.DiscreteVAE}.get(ckpt["model_class"])
+    if cls is None:
+        raise CheckpointError(f"path: unknown model class {ckpt['model_class']!r} in the checkpoint")
+    return cls(**ckpt["model_kwargs"])
 
 
 def load_model(path) -> LatentVariableModel:
-    """Rebuild the model saved in a checkpoint, with its weights."""
-    from . import models
-
+    """Rebuild the model saved in a checkpoint (its class and constructor configuration), with its weights."""
     ckpt = load_checkpoint(path)
-    cls = {"VAE": models.VAE, "DiscreteVAE": models.DiscreteVAE}.get(ckpt["model_class"])
-    if cls is None:
-        raise ValueError(f"path: unknown model class {ckpt['model_class']!r} in the checkpoint")
-    model = cls(**ckpt["model_kwargs"])
+    model = _model_from_checkpoint(ckpt)
     model.load_state_dict(ckpt["model_state"])
     return model
+
+
+def _check_resume(ckpt: dict, model: LatentVariableModel, config: TrainConfig) -> None:
+    """Raise :class:`CheckpointError` unless the checkpoint was written for this model class, configuration and optimizer."""
+    if ckpt["model_class"] != type(model).__name__ or ckpt["model_kwargs"] != dict(model.hparams):
+        differ = sorted(k for k in set(ckpt["model_kwargs"]) | set(model.hparams)
+                        if ckpt["model_kwargs"].get(k) != model.hparams.get(k))
+        raise CheckpointError(
+            f"resume: the checkpoint holds a {ckpt['model_class']} built with a different configuration "
+            f"(differs in {differ or ['class']}: checkpoint {[ckpt['model_kwargs'].get(k) for k in differ]}, "
+            f"model {[model.hparams.get(k) for k in differ]})")
+    saved = ckpt["config"].get("optimizer")
+    if saved != config.optimizer:
+        raise CheckpointError(f"resume: the checkpoint was trained with optimizer {saved!r}, the config asks for "
+                              f"{config.optimizer!r}; resume with optimizer={saved!r}")
 
 
 FUSED_OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -489,6 +620,88 @@ class _Average:
             avg.copy_(tmp)
 
 
+EXPLOSION_FACTOR = 100.0
+"""Weights whose largest magnitude grew more than this factor (above 1) within an epoch are taken as diverged."""
+
+
+class _GoodWeights:
+    r"""The last weights known to be good, at the start of an epoch: :func:`fit`'s "last good weights".
+
+    When a loss or gradient turns non-finite, either the step's input was bad (a NaN in the data
+    or the forward pass) and the current weights are fine, or earlier steps diverged: a huge
+    learning rate leaves finite but exploded weights (:math:`|w|` up to 1e30) a step or more
+    before the loss overflows. The current weights are kept when they are finite, give a finite
+    loss on the previous mini-batch, and their largest magnitude is at most
+    :data:`EXPLOSION_FACTOR` × max(1, that of the good weights); otherwise the model returns to
+    the good weights. The good weights are those at the start of the latest epoch that began
+    with sane weights (finite, not :data:`EXPLOSION_FACTOR` × larger than the previous good
+    ones): an epoch that ends exploded but finite does not replace them. One copy and one
+    maximum per epoch, a check only on failure: no cost per step.
+    """
+
+    def __init__(self, model, average: "_Average | None"):
+        self.model, self.average = model, average
+        self.state, self.shadow, self.epoch = None, None, 1
+
+    def start_epoch(self, epoch: int) -> None:
+        """Take the current weights as the good ones unless they exploded since the last good ones."""
+        if self.state is not None and not self._sane(list(self.model.state_dict().values())):
+            return
+        self.state = copy.deepcopy(self.model.state_dict())
+        self.shadow = None if self.average is None else [t.clone() for t in self.average.shadow]
+        self.epoch = epoch
+
+    @staticmethod
+    def _largest(tensors) -> float:
+        floats = [t.detach() for t in tensors if t.is_floating_point() and t.numel()]
+        return max((float(t.abs().max()) for t in floats), default=0.0)
+
+    def _sane(self, current: list) -> bool:
+        if not all(bool(torch.isfinite(t).all()) for t in current if t.is_floating_point()):
+            return False
+        return self._largest(current) <= EXPLOSION_FACTOR * max(1.0, self._largest(self.state.values()))
+
+    def _current_are_good(self, finite_on_previous_batch) -> bool:
+        return self._sane(list(self.model.state_dict().values())) and finite_on_previous_batch()
+
+    @torch.no_grad()
+    def restore(self, finite_on_previous_batch) -> bool:
+        """Restore the epoch's starting weights if the current ones diverged; return whether it did."""
+        if self._current_are_good(finite_on_previous_batch):
+            return False
+        self.model.load_state_dict(self.state)
+        if self.average is not None:
+            for avg, saved in zip(self.average.shadow, self.shadow):
+                avg.copy_(saved)
+        return True
+
+    def error(self, what: str, epoch: int, step: int, history: "History", finite_on_previous_batch) -> "NonFiniteLossError":
+        """The :class:`NonFiniteLossError` to raise, after restoring the last good weights."""
+        if self.restore(finite_on_previous_batch):
+            kept = f"the weights had diverged: the model is restored to its weights at the start of epoch {self.epoch}"
+        else:
+            kept = "the model keeps its last good weights (those before this step)"
+        return NonFiniteLossError(f"{what} at epoch {epoch}, step {step}; {kept}", epoch, step, history)
+
+
+def _finite_loss_on(model: LatentVariableModel, xb: torch.Tensor | None, config: "TrainConfig", beta: float) -> bool:
+    """Whether the model's loss on ``xb`` is finite (True without a batch); the random stream is left untouched."""
+    if xb is None:
+        return True
+    devices = [xb.device] if xb.device.type == "cuda" else []
+    with torch.no_grad(), torch.random.fork_rng(devices=devices):
+        return bool(torch.isfinite(_loss(model, xb, config, beta, _Accumulator())))
+
+
+def _checked_augment(model: LatentVariableModel, augment, xb: torch.Tensor) -> torch.Tensor:
+    """``augment(xb)``, checked once per batch against the likelihood's support (a cheap test on the batch)."""
+    out = augment(xb)
+    if not isinstance(out, torch.Tensor) or out.shape != xb.shape:
+        raise ValueError(f"augment: expected a tensor of shape {tuple(xb.shape)} (the batch's), got "
+                         f"{tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+    return model.check_x(out, "augment(x_batch)")
+
+
 def _record(history: History, split: str, ev: Evaluation) -> None:
     getattr(history, f"{split}_elbo").append(ev.elbo)
     getattr(history, f"{split}_reconstruction").append(ev.reconstruction)
@@ -532,8 +745,15 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
     Raises
     ------
     NonFiniteLossError
-        A NaN/inf loss or gradient: names the epoch and step; the model keeps the weights of
-        the last successful step.
+        A NaN/inf loss or gradient: names the epoch and step; the model keeps its last good
+        weights (those of the last successful step, or of the start of the last sane epoch if
+        the weights had diverged; see the module's docstring).
+    CheckpointError
+        ``resume`` names a corrupted or truncated checkpoint, one from an older version, or one
+        written for another model configuration or optimizer.
+    ValueError, TypeError
+        Bad input, naming the argument (e.g. ``objective="elbo"`` for a
+        :class:`~vae_support.models.DiscreteVAE`, whose latents cannot be reparameterized).
     """
     if not isinstance(model, LatentVariableModel):
         raise TypeError(f"model: expected a vae_support.models model, got {type(model).__name__}")
@@ -551,17 +771,33 @@ def fit(model: LatentVariableModel, train, val=None, config: TrainConfig | None 
         torch.set_num_threads(previous)
 
 
+def _check_objective_fits(model: LatentVariableModel, config: TrainConfig) -> None:
+    """Raise ``ValueError`` if the objective's gradient cannot reach the encoder of this model.
+
+    The ``"elbo"`` and ``"iwae"`` objectives differentiate through reparameterized samples; a q
+    without ``rsample`` (the binary latents of :class:`~vae_support.models.DiscreteVAE`) would
+    train its encoder through the KL alone.
+    """
+    if config.objective != "vimco" and not model.reparameterizable:
+        raise ValueError(f"objective: {config.objective!r} needs latents that can be reparameterized; "
+                         f"{type(model).__name__}'s cannot, so train it with objective='vimco' (and k >= 2)")
+
+
 def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, augment) -> History:
     """The body of :func:`fit`, with the configuration resolved."""
     if config.device is not None:
         model.to(config.device)
     x_train = model.check_x(_as_x("train", train).to(model.device), "train")
     x_val = None if val is None else model.check_x(_as_x("val", val).to(model.device), "val")
+    for name, x in (("train", x_train), ("val", x_val)):
+        if x is not None:
+            check_not_empty(name, x, 0, "image")
     if config.patience is not None and x_val is None:
         raise ValueError("patience: early stopping needs validation data (val)")
     if config.free_bits > 0 and kl_per_dimension(model.encode(x_train[:2]), model.prior_distribution()) is None:
         raise ValueError("free_bits: needs a prior that factorizes over latent coordinates (prior='standard')")
 
+    _check_objective_fits(model, config)
     optimizer = _make_optimizer(model, config)
     history = History()
     start_epoch, best_state, best_val, bad_epochs = 0, None, -float("inf"), 0
@@ -569,6 +805,7 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
     set_seed(config.seed)
     if resume is not None:
         ckpt = load_checkpoint(resume)
+        _check_resume(ckpt, model, config)
         ema_state = ckpt.get("ema")
         model.load_state_dict(ckpt["model_state"])
         optimizer.load_state_dict(ckpt["optimizer_state"])
@@ -583,27 +820,29 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
 
     model.train()
     n = x_train.shape[0]
+    previous = None  # the last mini-batch that completed a step: the probe of the "last good weights"
+    good = _GoodWeights(model, average)
     bar = tqdm(range(start_epoch + 1, config.epochs + 1), disable=not config.progress, desc="fit", leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
         beta = _beta_at(config, epoch)
         acc = _Accumulator()
         perm = torch.randperm(n, device=x_train.device)
+        good.start_epoch(epoch)
         for step, idx in enumerate(perm.split(config.batch_size), start=1):
-            xb = x_train[idx] if augment is None else augment(x_train[idx])
+            xb = x_train[idx] if augment is None else _checked_augment(model, augment, x_train[idx])
             loss = _loss(model, xb, config, beta, acc)
             if not torch.isfinite(loss):
-                raise NonFiniteLossError(
-                    f"non-finite loss ({float(loss.detach())}) at epoch {epoch}, step {step}; the model keeps its last good weights",
-                    epoch, step, history)
+                raise good.error(f"non-finite loss ({float(loss.detach())})", epoch, step, history,
+                                        lambda: _finite_loss_on(model, previous, config, beta))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if not _grad_is_finite(params, config):
                 optimizer.zero_grad(set_to_none=True)
-                raise NonFiniteLossError(
-                    f"non-finite gradient at epoch {epoch}, step {step}; the model keeps its last good weights",
-                    epoch, step, history)
+                raise good.error("non-finite gradient", epoch, step, history,
+                                        lambda: _finite_loss_on(model, previous, config, beta))
             optimizer.step()
+            previous = xb
             if average is not None:
                 average.update()
         history.epoch.append(epoch)
@@ -635,11 +874,9 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
         stop = config.patience is not None and bad_epochs >= config.patience
         history.stopped_early = stop
         if config.checkpoint is not None:
-            path = Path(config.checkpoint)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(_checkpoint_payload(model, optimizer, config, history, epoch, best_state,
-                                           best_val if best_val > -float("inf") else None, bad_epochs,
-                                           None if average is None else average.shadow), path)
+            _write_checkpoint(config.checkpoint, _checkpoint_payload(
+                model, optimizer, config, history, epoch, best_state, best_val if best_val > -float("inf") else None,
+                bad_epochs, None if average is None else average.shadow))
         if stop:
             break
     bar.close()

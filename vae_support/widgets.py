@@ -77,6 +77,7 @@ def q_explorer_state(grid: Grid1D, mean: float, std: float) -> QState:
     mean = float(check_finite("mean", as_tensor("mean", mean, dtype=torch.float64)))
     std = float(check_positive("std", as_tensor("std", std, dtype=torch.float64)))
     q = Normal(torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64))
+    grid.check_q(q, "mean, std")
     kl = float(grid.kl(q))
     elbo = float(grid.elbo(q))
     log_px = float(grid.log_marginal())
@@ -173,6 +174,8 @@ def decode_latent(model, z) -> torch.Tensor:
         Pixel means (for Digits: 8×8, values in 0..16), via
         :func:`vae_support.distributions.pixel_mean`.
     """
+    if not callable(getattr(model, "decode", None)):
+        raise TypeError(f"model: expected a model with decode(z) (vae_support.models.VAE), got {type(model).__name__}")
     z = check_finite("z", as_tensor("z", z))
     if z.dim() < 1:
         raise ValueError(f"z: expected shape [..., z_dim], got {tuple(z.shape)}")
