@@ -50,3 +50,67 @@ def load(path: pathlib.Path) -> Autograder:
     if not tests:
         raise ValueError(f"autograder: {path} holds no tests/*.py")
     return Autograder(name, path, tests, context)
+
+
+# -- making the autograder zip run elsewhere (Gradescope, otter's Docker image) -----------------
+ENVIRONMENT = """\
+name: otter-env
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - pip
+  - pip:
+      - -r /autograder/source/requirements.txt
+"""
+
+
+def requirements(torch_pin: str, wheel_name: str, prefix: str = "/autograder/source/files/") -> str:
+    """pip requirements of the grading environment: CPU torch first, then the course package from its wheel."""
+    return "\n".join([
+        "--extra-index-url https://download.pytorch.org/whl/cpu",
+        torch_pin,
+        "otter-grader[grading]==7.0.0",
+        f"vae_support @ file://{prefix}{wheel_name}",
+        "",
+    ])
+
+
+def complete_zip(path: pathlib.Path, context: str, wheel: pathlib.Path | None, torch_pin: str) -> None:
+    """Add to an otter autograder zip what the course's tests need beyond otter.
+
+    - ``course_grader_context.py``: the assignment's set-up code (values the tests take as given);
+    - ``files/course_grader/``: the delegation check the hidden "own code" tests import (otter copies
+      ``files/`` beside the submission);
+    - ``files/<vae_support wheel>``, ``requirements.txt`` (CPU torch, otter, vae_support) and an
+      ``environment.yml`` that installs them (Python 3.11), replacing otter's default one.
+    """
+    here = pathlib.Path(__file__).resolve().parent
+    path = pathlib.Path(path)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename not in ("environment.yml", "requirements.txt"):
+                dst.writestr(item, src.read(item.filename))
+        dst.writestr("course_grader_context.py", context)
+        for name in ("__init__.py", "delegation.py"):
+            dst.write(here / name, f"files/course_grader/{name}")
+        if wheel is not None:
+            dst.write(wheel, f"files/{wheel.name}")
+            dst.writestr("requirements.txt", requirements(torch_pin, wheel.name))
+            dst.writestr("environment.yml", ENVIRONMENT)
+    tmp.replace(path)
+
+
+def setup_code(cells: list[str]) -> str:
+    """The set-up code of a source notebook: code cells before the first question, without Colab or otter lines."""
+    out = []
+    for source in cells:
+        if "google.colab" in source:
+            continue
+        tree = ast.parse(source)
+        kept = [node for node in tree.body
+                if not any(isinstance(n, ast.Name) and n.id in ("otter", "grader") for n in ast.walk(node))
+                and not (isinstance(node, ast.Import) and any(a.name == "otter" for a in node.names))]
+        out.append("\n".join(ast.get_source_segment(source, node) for node in kept))
+    return "\n\n".join(out) + "\n"
