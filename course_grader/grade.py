@@ -264,8 +264,11 @@ def read_submission(path: pathlib.Path):
 
 # -- one submission ---------------------------------------------------------------------------
 class Grader:
-    def __init__(self, autograders: dict[str, ag.Autograder], options: Options, default: str | None = None):
-        self.autograders, self.options, self.default = autograders, options, default
+    def __init__(self, autograders: dict[str, ag.Autograder], options: Options, default: str | None = None,
+                 assume: bool = False):
+        """``default``: the assignment of the CSV for rows without one; ``assume``: grade notebooks without
+        metadata as ``default`` (the instructor named the autograder)."""
+        self.autograders, self.options, self.default, self.assume = autograders, options, default, assume
         self.env = Environment(options)
         self.contexts: dict[str, bytes] = {}
         self.possible = {slug: self._possible(a) for slug, a in autograders.items()}
@@ -306,8 +309,9 @@ class Grader:
         slug = name or self.default
         if problem:
             return Result(path.name, self.default, "invalid", problem, self.zero(self.default))
-        if not name and not self.default:
-            return Result(path.name, None, "invalid", "no otter metadata (assignment name): grade it with --autograder ZIP")
+        if not name and not self.assume:
+            return Result(path.name, self.default, "invalid", "no otter metadata (assignment name): nothing was graded; "
+                          "to grade it, run grade again on it with --autograder ZIP", self.zero(self.default))
         if name and self.default and name != self.default:
             return Result(path.name, self.default, "wrong-assignment",
                           f"the notebook answers {name!r}, not {self.default!r}", self.zero(self.default))
@@ -387,11 +391,11 @@ def _verdict_environ() -> dict:
 
 # -- the class ----------------------------------------------------------------------------------
 def grade_folder(submissions: list[pathlib.Path], autograders: dict[str, ag.Autograder], options: Options,
-                 default: str | None = None, progress: bool = True) -> tuple[list[Result], str]:
+                 default: str | None = None, progress: bool = True, assume: bool = False) -> tuple[list[Result], str]:
     """Grade every submission; never raises for a submission (a grader bug becomes an ``error`` row)."""
     from tqdm import tqdm
 
-    grader = Grader(autograders, options, default)
+    grader = Grader(autograders, options, default, assume)
     try:
         needed = set()
         for path in submissions:

@@ -223,7 +223,7 @@ def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pat
             default = next(iter(autograders))  # notebooks without metadata are listed in that assignment's CSV
     options = G.Options(timeout=timeout, memory_mb=memory_mb, jobs=jobs, sandbox=sandbox)
     start = time.monotonic()
-    results, note = G.grade_folder(submissions, autograders, options, default, progress=progress)
+    results, note = G.grade_folder(submissions, autograders, options, default, progress=progress, assume=bool(autograder))
     elapsed = time.monotonic() - start
     by_slug: dict[str, list] = {}
     for r in results:
