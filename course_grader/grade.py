@@ -68,6 +68,7 @@ class Result:
     questions: dict = dataclasses.field(default_factory=dict)  # name -> {"score", "possible", "tests"}
     lang: str = "pt"
     seconds: float = 0.0
+    cell_errors: list = dataclasses.field(default_factory=list)  # [cell number (from 1), exception name]
 
     @property
     def total(self) -> float:
@@ -355,7 +356,8 @@ class Grader:
         if verdict.get("worker"):
             status = "timeout"
             reasons.append(f"during the tests, {verdict['worker']}; the tests after that got no answer")
-        return Result(path.name, slug, status, "; ".join(reasons), questions, verdict.get("lang", lang))
+        errors = [[int(i) + 1, str(kind)[:60]] for i, kind in state.get("errors", []) if isinstance(i, int)]
+        return Result(path.name, slug, status, "; ".join(reasons), questions, verdict.get("lang", lang), cell_errors=errors)
 
     def _verdict(self, slug: str, run: WorkerRun, cells: list[str], lang: str, deadline: float) -> dict:
         autograder = self.autograders[slug]
@@ -454,11 +456,11 @@ def write_csv(path: pathlib.Path, results: list[Result], questions: list[str]) -
 
 TEXT = {
     "pt": {"status": "Situação", "total": "Total", "public": "público", "hidden": "oculto", "passed": "passou",
-           "failed": "falhou", "hidden_note": "Testes ocultos: só o resultado e os pontos (os valores esperados não são mostrados).",
+           "failed": "falhou", "cell_errors": "Células que terminaram com erro: ", "hidden_note": "Testes ocultos: só o resultado e os pontos (os valores esperados não são mostrados).",
            "statuses": {"graded": "corrigido", "timeout": "tempo esgotado", "error": "erro", "invalid": "inválido",
                         "wrong-assignment": "outra tarefa"}},
     "en": {"status": "Status", "total": "Total", "public": "public", "hidden": "hidden", "passed": "passed",
-           "failed": "failed", "hidden_note": "Hidden tests: the outcome and the points only (expected values are not shown).",
+           "failed": "failed", "cell_errors": "Cells that ended with an error: ", "hidden_note": "Hidden tests: the outcome and the points only (expected values are not shown).",
            "statuses": {s: s for s in STATUSES}},
 }
 
@@ -468,7 +470,10 @@ def feedback(result: Result) -> str:
     t = TEXT["pt" if result.lang == "pt" else "en"]
     lines = [f"{result.assignment or '?'} — {result.submission}",
              f"{t['status']}: {t['statuses'].get(result.status, result.status)}" + (f" — {result.reason}" if result.reason else ""),
-             f"{t['total']}: {_num(result.total)} / {_num(result.possible)}", ""]
+             f"{t['total']}: {_num(result.total)} / {_num(result.possible)}"]
+    if result.cell_errors:
+        lines.append(t["cell_errors"] + ", ".join(f"{i} ({kind})" for i, kind in result.cell_errors))
+    lines.append("")
     for q, data in sorted(result.questions.items()):
         lines.append(f"{q}: {_num(data['score'])} / {_num(data['possible'])}")
         hidden_i = 0
