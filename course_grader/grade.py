@@ -42,7 +42,7 @@ SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/op
 
 @dataclasses.dataclass
 class Options:
-    timeout: float = 180.0       # wall-clock seconds for one notebook: its run and its tests
+    timeout: float = 180.0       # wall-clock seconds to run one notebook (its tests get half as much more)
     memory_mb: int = 4096        # address-space cap of the notebook's process
     jobs: int = 1
     sandbox: str = "auto"        # "auto": use it where the system allows; "on": required; "off"
@@ -52,6 +52,11 @@ class Options:
     def cell_timeout(self) -> float:
         """A cell that runs longer is interrupted; the cells after it still run."""
         return max(1.0, 0.5 * self.timeout)
+
+    @property
+    def test_timeout(self) -> float:
+        """All the tests of one notebook, after its run."""
+        return max(10.0, 0.5 * self.timeout)
 
     @property
     def call_timeout(self) -> float:
@@ -172,6 +177,7 @@ class WorkerRun:
         self.reply_r, reply_w = os.pipe()
         config = {"work": str(work), "binds": env.binds, "sandbox": sandbox, "memory_mb": env.options.memory_mb,
                   "tmp_mb": env.options.tmp_mb, "cell_timeout": env.options.cell_timeout,
+                  "run_timeout": env.options.timeout,
                   "call_timeout": env.options.call_timeout,
                   "status_fd": status_w, "request_fd": request_r, "reply_fd": reply_w}
         command = [env.python, "-I", "-B", str(grader / "worker.py"), json.dumps(config)]
@@ -322,20 +328,20 @@ class Grader:
                           f"no autograder for {slug!r} (known: {known})", self.zero(self.default))
         lang = "en" if 'LANG = "en"' in "".join(code_cells(nb)) else "pt"
         cells = code_cells(nb)
-        deadline = start + self.options.timeout
         run = WorkerRun(self.env, path.name, cells, self.env.sandbox, path.read_bytes())
         try:
-            state = run.wait_ready(deadline)
+            # the worker stops its own cells at the limit; a notebook that ignores the interrupt is killed a bit later
+            state = run.wait_ready(time.monotonic() + self.options.timeout + 10)
             if state.get("timeout"):
                 where = f" (cell {run.cell + 1} of {len(cells)})" if run.cell is not None else ""
-                return Result(path.name, slug, "timeout", f"the notebook ran past {self.options.timeout:g} s{where}; "
-                              "nothing could be graded", self.zero(slug), lang)
+                return Result(path.name, slug, "timeout", f"the notebook ran past {self.options.timeout:g} s{where} "
+                              "and did not stop when interrupted: killed, nothing could be graded", self.zero(slug), lang)
             if not state.get("ready"):
                 why = state.get("sandbox_failed") or state.get("crash")
                 where = f" in cell {run.cell + 1} of {len(cells)}" if run.cell is not None else ""
                 return Result(path.name, slug, "error", f"the notebook's process ended{where} ({why}); "
                               "nothing could be graded", self.zero(slug), lang)
-            verdict = self._verdict(slug, run, cells, lang, deadline)
+            verdict = self._verdict(slug, run, cells, lang, time.monotonic() + self.options.test_timeout)
         finally:
             run.stop()
         intact = self.env.sandbox or self.env.check_package()
@@ -351,8 +357,13 @@ class Grader:
         if state.get("timed_out"):
             status = "timeout"
             cells_out = ", ".join(str(i + 1) for i in state["timed_out"])
-            reasons.append(f"cell {cells_out} ran past {self.options.cell_timeout:g} s and was stopped; "
-                           "the other cells ran and were graded")
+            reasons.append(f"cell {cells_out} ran past its time limit ({self.options.cell_timeout:g} s a cell, "
+                           f"{self.options.timeout:g} s the notebook) and was stopped")
+        if state.get("skipped"):
+            status = "timeout"
+            reasons.append(f"{len(state['skipped'])} cell(s) after it did not run: the notebook's time was up")
+        if status == "timeout":
+            reasons.append("what was defined by then was graded")
         if verdict.get("worker"):
             status = "timeout"
             reasons.append(f"during the tests, {verdict['worker']}; the tests after that got no answer")
@@ -373,7 +384,7 @@ class Grader:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            return {"failure": f"timeout: the tests ran past {self.options.timeout:g} s"}
+            return {"failure": f"timeout: the tests ran past {self.options.test_timeout:g} s"}
         if process.returncode != 0:
             last = (err.decode(errors="replace").strip().splitlines() or ["?"])[-1][:300]
             return {"failure": f"grader error in the tests' process: {last}"}

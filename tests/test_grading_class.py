@@ -94,11 +94,13 @@ ALTERNATIVE = {
     logdet_q = 2 * torch.log(torch.diagonal(torch.linalg.cholesky(cov_q), dim1=-2, dim2=-1)).sum(-1)
     return 0.5 * (torch.diagonal(A, dim1=-2, dim2=-1).sum(-1) + quad - d + logdet_p - logdet_q)''',
     "mc_elbo": '''def mc_elbo(model, x, q, n_samples):
-    """One sample at a time (rsample), averaged."""
-    total = 0
-    for _ in range(n_samples):
-        z = q.rsample((1,))
-        total = total + (model.log_joint(x, z) - q.log_prob(z))[0]
+    """In chunks of at most 1000 samples (rsample), summed, then averaged."""
+    total, done = 0, 0
+    while done < n_samples:
+        k = min(1000, n_samples - done)
+        z = q.rsample((k,))
+        total = total + (model.log_joint(x, z) - q.log_prob(z)).sum(0)
+        done += k
     return total / n_samples''',
     "elbo_gap": '''def elbo_gap(model, x, q):
     """The KL through my own kl_full."""
@@ -223,8 +225,8 @@ PATCH_IN_CALL = {  # variant 1: patches at call time, inside the answers, then r
 }
 STEAL = '''import os, glob, zipfile, json, re
 found = []
-for pattern in ("{build}/**/*.ipynb", "{build}/**/*.zip", "{folder}/*.ipynb", "{root}/book/assignments/source/**/*.ipynb",
-                "/**/*-autograder.zip", "/tmp/**/*.ipynb"):
+for pattern in ("{build}/**/*.ipynb", "{build}/**/*.zip", "{folder}/*.ipynb", "{root}/book/assignments/source/*/*.ipynb",
+                "{root}/_build/assignments/*/*/autograder/*", "/tmp/**/*.ipynb", "/tmp/*/*/*.ipynb", "/submission/../*/*.ipynb"):
     found += glob.glob(pattern, recursive=True)
 for path in found:
     try:
