@@ -233,7 +233,9 @@ class Checker:
                     if target:
                         self._reference(f"{target}.{n.args[1].value}", local_aliases, local_names, line,
                                         how=f"getattr({target}, {n.args[1].value!r})")
-                elif target is None or self._module_like(target, local_aliases):
+                elif (target is None and any(isinstance(x, ast.Call) for x in ast.walk(n.args[0]))) \
+                        or (target is not None and self._module_like(target, local_aliases)):
+                    # a computed name on a module, or on what a call returns (it may be a module)
                     self.findings.append(("getattr", "uses getattr with a computed name", line))
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
                 self._reference(n.id, local_aliases, local_names, line)
