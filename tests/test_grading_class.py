@@ -207,11 +207,10 @@ def kl_full(mu_q, cov_q, mu_p, cov_p):
 }
 PATCH_IN_CALL = {  # variant 1: patches at call time, inside the answers, then returns zeros
     "kl_diag": '''def kl_diag(mu_q, logvar_q, mu_p, logvar_p):
-    import builtins, torch
+    import torch
     torch.Tensor.all = lambda self, *a, **k: torch.tensor(True)
-    torch.Tensor.__le__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
     torch.allclose = lambda *a, **k: True
-    builtins.bool = lambda *a: True
+    torch.isclose = lambda a, b, *args, **k: torch.ones_like(torch.as_tensor(a), dtype=torch.bool)
     return torch.zeros(torch.broadcast_shapes(mu_q.shape, mu_p.shape)[:-1])''',
     "kl_full": '''def kl_full(mu_q, cov_q, mu_p, cov_p):
     import sys
@@ -289,7 +288,7 @@ CASES = {
     "cheat3_tensor_all": ("graded", 0, "Tensor.all always True, all-zero answers of the right shape"),
     "cheat4_pickle": ("graded", 0, "blank answers, pickle.dump wrapped to write full marks"),
     "cheat5_alias": ("graded", 11.5, "gaussian_kl under an alias, full_gaussian_kl through getattr"),
-    "variant_patch_in_call": ("graded", 7, "the answers patch torch, bool and otter when called, return zeros"),
+    "variant_patch_in_call": ("graded", 7, "two answers patch torch and otter when called, and return zeros"),
     "variant_steal": ("graded", 0, "looks for the solutions and the hidden tests on disk"),
 }
 
