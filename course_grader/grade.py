@@ -107,6 +107,7 @@ class Environment:
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="course-grader-"))
         os.chmod(self.root, 0o700)
         self.lock = threading.Lock()
+        self.running: set = set()  # WorkerRuns alive, killed by cleanup() if grading stops early
         self.sandbox = False
         self.sandbox_note = "sandbox off (--sandbox off)"
         if options.sandbox != "off":
@@ -151,6 +152,8 @@ class Environment:
         return False, state.get("sandbox_failed") or state.get("crash") or str(state)
 
     def cleanup(self) -> None:
+        for run in list(self.running):
+            run.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -195,6 +198,8 @@ class WorkerRun:
             os.close(fd)
         self.buffer = b""
         self.cell = None
+        with env.lock:
+            env.running.add(self)
 
     def wait_ready(self, deadline: float) -> dict:
         """Read the worker's status until ``ready``; {"timeout": True} or {"crash": ...} otherwise."""
@@ -222,6 +227,10 @@ class WorkerRun:
                 self.buffer = (self.buffer + chunk)[-1_000_000:]
 
     def stop(self) -> None:
+        with self.env.lock:
+            if getattr(self, "stopped", False):
+                return
+            self.stopped = True
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -237,6 +246,8 @@ class WorkerRun:
                 pass
         self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+        with self.env.lock:
+            self.env.running.discard(self)
 
 
 # -- reading submissions ----------------------------------------------------------------------

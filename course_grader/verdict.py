@@ -83,7 +83,11 @@ def run_tests(job: dict) -> dict:
     context = pickle.loads(job["context"]) if job["context"] else {}
     names = sorted(set(job["parameters"]) - set(context))
     env = dict(context)
-    kinds = client.ask({"op": "describe", "names": names}, 30)["kinds"]
+    try:
+        kinds = client.ask({"op": "describe", "names": names}, 30).get("kinds")
+    except Exception:  # the worker is the student's: its answers may be anything
+        kinds = None
+    kinds = kinds if isinstance(kinds, dict) else {}
     for name in names:
         kind = kinds.get(name)
         if kind == "callable":
