@@ -74,6 +74,7 @@ class Result:
     lang: str = "pt"
     seconds: float = 0.0
     cell_errors: list = dataclasses.field(default_factory=list)  # [cell number (from 1), exception name]
+    timings: dict = dataclasses.field(default_factory=dict)  # seconds: "run" (sandbox + notebook), "tests"
 
     @property
     def total(self) -> float:
@@ -352,7 +353,9 @@ class Grader:
                 where = f" in cell {run.cell + 1} of {len(cells)}" if run.cell is not None else ""
                 return Result(path.name, slug, "error", f"the notebook's process ended{where} ({why}); "
                               "nothing could be graded", self.zero(slug), lang)
+            ready_at = time.monotonic()
             verdict = self._verdict(slug, run, cells, lang, time.monotonic() + self.options.test_timeout)
+            timings = {"run": round(ready_at - start, 2), "tests": round(time.monotonic() - ready_at, 2)}
         finally:
             run.stop()
         intact = self.env.sandbox or self.env.check_package()
@@ -379,7 +382,8 @@ class Grader:
             status = "timeout"
             reasons.append(f"during the tests, {verdict['worker']}; the tests after that got no answer")
         errors = [[int(i) + 1, str(kind)[:60]] for i, kind in state.get("errors", []) if isinstance(i, int)]
-        return Result(path.name, slug, status, "; ".join(reasons), questions, verdict.get("lang", lang), cell_errors=errors)
+        return Result(path.name, slug, status, "; ".join(reasons), questions, verdict.get("lang", lang), cell_errors=errors,
+                      timings=timings)
 
     def _verdict(self, slug: str, run: WorkerRun, cells: list[str], lang: str, deadline: float) -> dict:
         autograder = self.autograders[slug]

@@ -241,6 +241,10 @@ def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pat
     counts = {s: sum(r.status == s for r in results) for s in G.STATUSES}
     print(f"\n{len(results)} notebooks in {elapsed:.0f} s ({elapsed / len(results):.1f} s each, {jobs} at a time; {note}): "
           + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    timed = [r.timings for r in results if r.timings]
+    if timed:
+        run, tests = (sum(t[k] for t in timed) / len(timed) for k in ("run", "tests"))
+        print(f"per notebook, on average: {run:.1f} s to start its sandbox and run it, {tests:.1f} s for its tests")
     for r in results:
         if r.status != "graded":
             print(f"  {r.submission}: {r.status} — {r.reason}")
