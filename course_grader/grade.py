@@ -47,6 +47,7 @@ class Options:
     jobs: int = 1
     sandbox: str = "auto"        # "auto": use it where the system allows; "on": required; "off"
     tmp_mb: int = 512            # size of the notebook's private /tmp
+    fork_verdicts: bool = True   # verdicts forked from a clean preloaded interpreter (fast) or started afresh
 
     @property
     def cell_timeout(self) -> float:
@@ -156,6 +157,46 @@ class Environment:
         for run in list(self.running):
             run.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Zygote:
+    """A clean interpreter with torch, vae_support and otter imported, that forks one verdict process per submission."""
+
+    def __init__(self, env: "Environment"):
+        import socket
+
+        self.sock, theirs = socket.socketpair()
+        self.lock = threading.Lock()
+        self.log = open(env.root / "verdicts.log", "wb")
+        self.process = subprocess.Popen([env.python, "-I", "-B", str(HERE / "verdict.py"), "--serve", str(theirs.fileno()),
+                                         json.dumps(env.paths)], stdin=subprocess.DEVNULL, stdout=self.log,
+                                        stderr=subprocess.STDOUT, env=_verdict_environ(), pass_fds=(theirs.fileno(),),
+                                        start_new_session=True)
+        theirs.close()
+
+    def start(self, job: bytes, fds: list[int]) -> int:
+        """Send a job; return the pid of the child that runs it."""
+        import socket
+        import struct
+
+        with self.lock:
+            socket.send_fds(self.sock, [struct.pack("<Q", len(job))], fds)
+            self.sock.sendall(job)
+            data = b""
+            while len(data) < 8:
+                chunk = self.sock.recv(8 - len(data))
+                if not chunk:
+                    raise RuntimeError("the verdict zygote stopped")
+                data += chunk
+            return struct.unpack("<q", data)[0]
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
 
 
 class WorkerRun:
@@ -291,6 +332,7 @@ class Grader:
         self.env = Environment(options)
         self.contexts: dict[str, bytes] = {}
         self.possible = {slug: self._possible(a) for slug, a in autograders.items()}
+        self.zygote = Zygote(self.env) if options.fork_verdicts else None
 
     @staticmethod
     def _possible(autograder: ag.Autograder) -> dict[str, float]:
@@ -391,6 +433,8 @@ class Grader:
         job = {"paths": self.env.paths, "tests": autograder.tests, "parameters": sorted(autograder.parameters()),
                "context": self.context(slug), "cells": cells, "lang": lang, "request_fd": run.request_w,
                "reply_fd": run.reply_r, "call_timeout": self.options.call_timeout, "budget": budget}
+        if self.zygote is not None:
+            return self._verdict_forked(job, run, budget)
         process = subprocess.Popen([self.env.python, "-I", "-B", str(HERE / "verdict.py")], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_verdict_environ(),
                                    pass_fds=(run.request_w, run.reply_r), start_new_session=True)
@@ -408,7 +452,36 @@ class Grader:
         except ValueError:
             return {"failure": "grader error: unreadable results"}
 
+    def _verdict_forked(self, job: dict, run: WorkerRun, budget: float) -> dict:
+        result_r, result_w = os.pipe()
+        try:
+            pid = self.zygote.start(pickle.dumps(job), [run.request_w, run.reply_r, result_w])
+        finally:
+            os.close(result_w)
+        out, deadline = b"", time.monotonic() + budget + 30
+        try:
+            while True:
+                wait = deadline - time.monotonic()
+                if wait <= 0 or not select.select([result_r], [], [], wait)[0]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    return {"failure": f"timeout: the tests ran past {self.options.test_timeout:g} s"}
+                chunk = os.read(result_r, 1 << 20)
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            os.close(result_r)
+        try:
+            return json.loads(out)
+        except ValueError:
+            return {"failure": "grader error: the tests' process ended without results"}
+
     def close(self) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
         self.env.cleanup()
 
 
