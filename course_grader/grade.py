@@ -103,7 +103,12 @@ class Environment:
         self.python = sys.executable
         probe = subprocess.run([self.python, "-I", "-c", "import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.exec_prefix] + sys.path))"],
                                capture_output=True, text=True, check=True)
-        paths = json.loads(probe.stdout) + [os.path.dirname(os.path.realpath(self.python)), os.path.dirname(self.python)]
+        prefix, base, exec_prefix, *entries = json.loads(probe.stdout)
+        # the interpreter and its installed packages, never a source tree (an old-style editable install puts the
+        # repository on sys.path: it holds the solutions and the autograder, so it stays out of the sandbox)
+        entries = [e for e in entries if "site-packages" in e or "dist-packages" in e
+                   or (e.startswith(base) and not (pathlib.Path(e) / "vae_support").exists())]
+        paths = [prefix, base, exec_prefix, *entries, os.path.dirname(os.path.realpath(self.python)), os.path.dirname(self.python)]
         self.binds = list(SYSTEM_DIRS) + [p for p in paths if p and os.path.isdir(p)]
         self.paths = [str(HERE.parent), str(self.package_dir.parent)]
         self.root = pathlib.Path(tempfile.mkdtemp(prefix="course-grader-"))
