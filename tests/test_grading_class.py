@@ -39,6 +39,8 @@ def sandbox_available() -> bool:
 
 
 SANDBOX = sandbox_available()
+# notebooks that attack the machine: graded only inside the sandbox (--sandbox on), left out of the class without it
+DANGEROUS = {"hostile_deleter", "hostile_package_writer", "cheat1_test_files", "variant_steal"}
 
 # -- answers ---------------------------------------------------------------------------------
 RIGHT = {
@@ -323,13 +325,16 @@ def planted(tmp_path_factory):
         "variant_patch_in_call": build(build_dir, "en", {**RIGHT, **PATCH_IN_CALL}),
         "variant_steal": build(build_dir, "en", after_setup=STEAL.format(**fmt)),
     }
+    if not SANDBOX:  # never run a deleter or a package writer outside the sandbox: it would reach this repository
+        for name in DANGEROUS:
+            del nbs[name]
     del nbs["broken_no_metadata"].metadata["otter"]
     nbs["broken_other_assignment"].metadata["otter"]["assignment_name"] = "02-gradients-iwae"
     for name, nb in nbs.items():
         nbformat.write(nb, folder / f"{name}.ipynb")
     text = (folder / "honest_full_en.ipynb").read_text(encoding="utf-8")
     (folder / "broken_corrupt_json.ipynb").write_text(text[: len(text) // 2], encoding="utf-8")
-    assert sorted(p.stem for p in folder.glob("*.ipynb")) == sorted(CASES)
+    assert sorted(p.stem for p in folder.glob("*.ipynb")) == sorted(set(CASES) - (set() if SANDBOX else DANGEROUS))
 
     package_before = tree_hash(ROOT / "vae_support")
     zip_path = A.autograder_path(SLUG, "en", build_dir)
@@ -337,7 +342,7 @@ def planted(tmp_path_factory):
     out = folder / "grades"
     start = time.monotonic()
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "assignments.py"), "grade", str(folder), "--build", str(build_dir),
-                           "--jobs", "2", "--timeout", str(TIMEOUT), "--no-progress"],
+                           "--jobs", "2", "--timeout", str(TIMEOUT), "--no-progress", "--sandbox", "on" if SANDBOX else "off"],
                           capture_output=True, text=True, cwd=ROOT, timeout=900,
                           env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     elapsed = time.monotonic() - start
@@ -359,7 +364,8 @@ def tree_hash(folder: pathlib.Path) -> str:
 
 # -- the outcomes ---------------------------------------------------------------------------------
 def test_every_notebook_has_a_row_and_the_exit_status_says_not_all_were_graded(planted):
-    assert sorted(planted["rows"]) == sorted(CASES), planted["done"].stderr[-2000:]
+    expected = set(CASES) - (set() if SANDBOX else DANGEROUS)
+    assert sorted(planted["rows"]) == sorted(expected), planted["done"].stderr[-2000:]
     assert planted["done"].returncode == 1, "some notebooks could not be graded: exit status 1"
     header = next(csv.reader(open(planted["out"] / SLUG / "scores.csv", encoding="utf-8")))
     assert header == ["submission", *sorted(QUESTIONS), "total", "possible", "percent", "status", "reason"]
@@ -368,8 +374,8 @@ def test_every_notebook_has_a_row_and_the_exit_status_says_not_all_were_graded(p
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_planted_case_gets_a_fair_score(planted, case):
     status, total, what = CASES[case]
-    if not SANDBOX and case in ("variant_steal", "hostile_deleter", "cheat1_test_files"):
-        pytest.skip("needs the sandbox (user namespaces) to hide the instructor's files")
+    if not SANDBOX and case in DANGEROUS:
+        pytest.skip("needs the sandbox (user namespaces): never run outside it")
     row = planted["rows"][case]
     assert row["status"] == status, f"{case} ({what}): {row}"
     assert float(row["total"]) == pytest.approx(total), f"{case} ({what}): {row}"
