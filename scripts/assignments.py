@@ -282,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     grd.add_argument("--build", type=pathlib.Path, default=DEFAULT_OUT, help="where `generate` wrote its output")
     grd.add_argument("--jobs", type=int, default=1, help="submissions graded at a time (default 1)")
     grd.add_argument("--timeout", type=float, default=180.0,
-                     help="wall-clock seconds for one notebook, its run and its tests (default 180; a cell is stopped at half)")
+                     help="wall-clock seconds to run one notebook (default 180); a cell is stopped at half of it, "
+                          "and the tests get half of it again")
     grd.add_argument("--memory", type=int, default=4096, help="memory cap of a notebook's process, in MiB (default 4096)")
     grd.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
                      help="run each notebook in a sandbox (Linux user namespaces); auto: where the system allows")
