@@ -150,10 +150,6 @@ class _Notebook:
         self.bound = set(self.definitions) | set(self.aliases) | set(self.assigned)
 
 
-class _Finding(Exception):
-    pass
-
-
 class Checker:
     def __init__(self, notebook: _Notebook, forbidden: list[str]):
         self.nb = notebook

@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import pathlib
 import shutil
 import subprocess
