@@ -17,29 +17,34 @@ instructors use is generated from it, never edited by hand:
                                                               (no outputs: run it)
     _build/assignments/<lang>/<slug>/autograder/<slug>-autograder.zip   all tests, for grading
 
-``grade`` runs every ``*.ipynb`` of a folder through ``otter run`` (otter's non-containerized
-grader, in this Python environment) against the autograder of its assignment, and writes
-``scores.csv`` (one row per submission, one column per question) and one feedback file per
-submission. The public and hidden checks are the same in both languages, so either language's
-autograder grades either language's submissions.
+``grade`` grades every ``*.ipynb`` of a folder with ``course_grader`` (the course's grader, a
+package of its own beside vae_support): each notebook runs in its own sandbox (a fresh folder,
+its own copy of vae_support, no view of the instructor's files, a wall-clock limit and a memory
+cap) and its tests run in a separate clean process that receives the answers as plain data. It
+writes one CSV per assignment (``OUT/<slug>/scores.csv``: one row per submission, one column per
+question, total, possible, percent, status, reason) and one feedback file per submission, safe to
+hand back (public tests' messages; hidden tests: pass or fail and the points). The exit status is
+0 only if every notebook was graded. The public and hidden checks are the same in both
+languages, so either language's autograder grades either language's submissions.
 """
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import contextlib
-import csv
 import io
 import json
-import multiprocessing
-import os
 import pathlib
 import shutil
+import subprocess
 import sys
+import tempfile
+import time
 
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # course_grader, the grader package, lives beside vae_support
 SOURCE = ROOT / "book" / "assignments" / "source"
 DEFAULT_OUT = ROOT / "_build" / "assignments"
 LANGS = ("pt", "en")
@@ -126,12 +131,45 @@ def generate_one(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT, run_test
     if len(zips) != 1:
         raise RuntimeError(f"otter assign: expected one autograder zip for {slug} ({lang}), found {len(zips)}\n{log.getvalue()}")
     zips[0].rename(autograder_path(slug, lang, out))
+    complete_autograder(slug, lang, out)
     student_tests = result / "student" / "tests"
     embed_tests(student_path(slug, lang, out), student_tests, slug)
     shutil.rmtree(student_tests)  # the notebook now carries them: hand out one file
     # the solutions too, with every test, so that an instructor can run them alone (no outputs)
     embed_tests(result / "autograder" / f"{slug}.ipynb", result / "autograder" / "tests", slug)
     return result
+
+
+def build_wheel(out: pathlib.Path) -> pathlib.Path:
+    """The vae_support wheel the autograder zips carry (built once, from a copy: the tree gets no build/ folder)."""
+    wheels = out / "_wheel"
+    found = sorted(wheels.glob("vae_support-*.whl"))
+    if found:
+        return found[-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        src = pathlib.Path(tmp) / "src"
+        shutil.copytree(ROOT / "vae_support", src / "vae_support", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if (ROOT / name).exists():
+                shutil.copy(ROOT / name, src / name)
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(src)],
+                       check=True, capture_output=True)
+    return sorted(wheels.glob("vae_support-*.whl"))[-1]
+
+
+def complete_autograder(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT) -> None:
+    """Add the set-up code, the delegation check, the vae_support wheel and a CPU-torch environment to the zip."""
+    from course_grader import autograder as ag
+
+    nb = nbformat.read(source_path(slug, lang), as_version=4)
+    setup = []
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.strip().startswith("# BEGIN QUESTION"):
+            break
+        if cell.cell_type == "code":
+            setup.append(cell.source)
+    torch_pin = (ROOT / "requirements" / "torch.txt").read_text(encoding="utf-8").split()[0]
+    ag.complete_zip(autograder_path(slug, lang, out), ag.setup_code(setup), build_wheel(out), torch_pin)
 
 
 def generate(only: list[str] | None = None, langs=LANGS, out: pathlib.Path = DEFAULT_OUT, run_tests: bool = True) -> list[pathlib.Path]:
@@ -146,83 +184,70 @@ def generate(only: list[str] | None = None, langs=LANGS, out: pathlib.Path = DEF
 
 
 # -- grade ---------------------------------------------------------------------------------
-def assignment_of(submission: pathlib.Path) -> str:
-    """The assignment a submission answers, from the metadata otter assign writes into it."""
-    nb = nbformat.read(submission, as_version=4)
-    name = nb.metadata.get("otter", {}).get("assignment_name")
-    if not name:
-        raise ValueError(f"submission: {submission} carries no otter assignment name; pass --autograder")
-    return name
+def assignment_of(submission: pathlib.Path) -> str | None:
+    """The assignment a submission answers, from the metadata otter assign writes into it (None if unreadable)."""
+    from course_grader.grade import read_submission
 
-
-def grade_one(submission: pathlib.Path, autograder: pathlib.Path):
-    """Grade one notebook with ``otter run`` semantics (no container); return otter's GradingResults."""
-    from otter.api import grade_submission
-
-    with contextlib.redirect_stderr(io.StringIO()):
-        return grade_submission(str(submission), str(autograder), quiet=True)
-
-
-def score_row(submission: pathlib.Path, results) -> dict:
-    """One row of the score table: the file, each question's score, total, possible, percent."""
-    row = {"submission": submission.name}
-    for name in sorted(results.results):
-        row[name] = results.get_score(name)
-    row.update(total=results.total, possible=results.possible, percent=round(100 * results.percent, 1))
-    return row
-
-
-@contextlib.contextmanager
-def one_thread_per_kernel():
-    """While several kernels grade at once, each gets one OpenMP thread; the setting is restored after.
-
-    Restoring matters: kernels started later in the same process (nbval's, say) would otherwise
-    inherit ``OMP_NUM_THREADS=1`` and compute with other rounding than the stored outputs.
-    """
-    previous = os.environ.get("OMP_NUM_THREADS")
-    os.environ["OMP_NUM_THREADS"] = "1"
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = previous
+    return read_submission(pathlib.Path(submission))[1]
 
 
 def grade(folder: pathlib.Path, autograder: pathlib.Path | None = None, out: pathlib.Path | None = None,
-          build: pathlib.Path = DEFAULT_OUT, jobs: int = 1) -> list[dict]:
-    """Grade every ``*.ipynb`` in ``folder``; write ``scores.csv`` and ``feedback/<name>.txt`` in ``out``.
+          build: pathlib.Path = DEFAULT_OUT, jobs: int = 1, timeout: float = 180.0, memory_mb: int = 4096,
+          sandbox: str = "auto", progress: bool = True) -> int:
+    """Grade every ``*.ipynb`` in ``folder``; write ``OUT/<slug>/scores.csv`` and ``OUT/<slug>/feedback/``.
 
-    ``jobs`` submissions are graded at a time, each in its own process and kernel.
+    Returns the exit status: 0 if every notebook was graded, 1 otherwise (the CSVs are written either way).
     """
+    from course_grader import autograder as ag
+    from course_grader import grade as G
+
     folder = pathlib.Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"folder: expected a folder of submitted notebooks, got {folder}")
     out = pathlib.Path(out) if out else folder / "grades"
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
     submissions = sorted(folder.glob("*.ipynb"))
     if not submissions:
         raise FileNotFoundError(f"folder: no .ipynb submissions in {folder}")
-    zips = [pathlib.Path(autograder) if autograder else _find_autograder(assignment_of(s), build) for s in submissions]
-    context = multiprocessing.get_context("spawn")
-    threads = one_thread_per_kernel() if jobs > 1 else contextlib.nullcontext()
-    with threads, concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
-        graded = pool.map(grade_one, submissions, zips)
-        rows = []
-        for sub, results in zip(submissions, graded):
-            (out / "feedback" / f"{sub.stem}.txt").write_text(results.summary(), encoding="utf-8")
-            rows.append(score_row(sub, results))
-            print(f"{sub.name}: {rows[-1]['total']:g} / {rows[-1]['possible']:g}", flush=True)
-    columns = ["submission"] + sorted({k for r in rows for k in r} - {"submission", "total", "possible", "percent"})
-    columns += ["total", "possible", "percent"]
-    with open(out / "scores.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
-    print(format_table(rows, columns))
-    print(f"scores: {out / 'scores.csv'}; feedback: {out / 'feedback'}")
-    return rows
+    # every autograder is read into memory now, before any student code runs
+    if autograder:
+        loaded = ag.load(pathlib.Path(autograder))
+        autograders, default = {loaded.name: loaded}, loaded.name
+    else:
+        autograders, default = {}, None
+        for slug in sorted({s for s in map(assignment_of, submissions) if s}):
+            path = _find_autograder(slug, build)
+            if path is not None:
+                autograders[slug] = ag.load(path)
+        if len(autograders) == 1:
+            default = next(iter(autograders))  # notebooks without metadata are listed in that assignment's CSV
+    options = G.Options(timeout=timeout, memory_mb=memory_mb, jobs=jobs, sandbox=sandbox)
+    start = time.monotonic()
+    results, note = G.grade_folder(submissions, autograders, options, default, progress=progress, assume=bool(autograder))
+    elapsed = time.monotonic() - start
+    by_slug: dict[str, list] = {}
+    for r in results:
+        by_slug.setdefault(r.assignment or "unidentified", []).append(r)
+    for slug, group in sorted(by_slug.items()):
+        questions = sorted(autograders[slug].tests) if slug in autograders else []
+        G.write_csv(out / slug / "scores.csv", group, questions)
+        feedback = out / slug / "feedback"
+        feedback.mkdir(parents=True, exist_ok=True)
+        for r in group:
+            (feedback / f"{pathlib.Path(r.submission).stem}.txt").write_text(G.feedback(r), encoding="utf-8")
+        table = G.rows(group, questions)
+        print(f"\n{slug}: {out / slug / 'scores.csv'}")
+        print(format_table(table, ["submission"] + questions + ["total", "possible", "status"]))
+    counts = {s: sum(r.status == s for r in results) for s in G.STATUSES}
+    print(f"\n{len(results)} notebooks in {elapsed:.0f} s ({elapsed / len(results):.1f} s each, {jobs} at a time; {note}): "
+          + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    timed = [r.timings for r in results if r.timings]
+    if timed:
+        run, tests = (sum(t[k] for t in timed) / len(timed) for k in ("run", "tests"))
+        print(f"per notebook, on average: {run:.1f} s to start its sandbox and run it, {tests:.1f} s for its tests")
+    for r in results:
+        if r.status != "graded":
+            print(f"  {r.submission}: {r.status} — {r.reason}")
+    return 0 if counts["graded"] == len(results) else 1
 
 
 def format_table(rows: list[dict], columns: list[str]) -> str:
@@ -232,12 +257,12 @@ def format_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells)
 
 
-def _find_autograder(slug: str, build: pathlib.Path) -> pathlib.Path:
+def _find_autograder(slug: str, build: pathlib.Path) -> pathlib.Path | None:
     for lang in LANGS:
         path = autograder_path(slug, lang, build)
         if path.exists():
             return path
-    raise FileNotFoundError(f"autograder: none for {slug!r} under {build}; run `python scripts/assignments.py generate` first")
+    return None
 
 
 # -- command line --------------------------------------------------------------------------
@@ -255,12 +280,19 @@ def main(argv: list[str] | None = None) -> int:
     grd.add_argument("--out", type=pathlib.Path, help="where scores.csv and feedback/ go (default: FOLDER/grades)")
     grd.add_argument("--build", type=pathlib.Path, default=DEFAULT_OUT, help="where `generate` wrote its output")
     grd.add_argument("--jobs", type=int, default=1, help="submissions graded at a time (default 1)")
+    grd.add_argument("--timeout", type=float, default=180.0,
+                     help="wall-clock seconds to run one notebook (default 180); a cell is stopped at half of it, "
+                          "and the tests get half of it again")
+    grd.add_argument("--memory", type=int, default=4096, help="memory cap of a notebook's process, in MiB (default 4096)")
+    grd.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
+                     help="run each notebook in a sandbox (Linux user namespaces); auto: where the system allows")
+    grd.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "generate":
         generate(args.only, args.lang, args.out, run_tests=not args.no_run_tests)
-    else:
-        grade(args.folder, args.autograder, args.out, args.build, args.jobs)
-    return 0
+        return 0
+    return grade(args.folder, args.autograder, args.out, args.build, args.jobs, args.timeout, args.memory,
+                 args.sandbox, progress=not args.no_progress)
 
 
 if __name__ == "__main__":
