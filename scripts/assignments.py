@@ -35,14 +35,14 @@ import io
 import json
 import pathlib
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import clean_install  # noqa: E402  (scripts/clean_install.py: the wheel, built from a copy of the tree)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # course_grader, the grader package, lives beside vae_support
 SOURCE = ROOT / "book" / "assignments" / "source"
@@ -141,20 +141,11 @@ def generate_one(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT, run_test
 
 
 def build_wheel(out: pathlib.Path) -> pathlib.Path:
-    """The vae_support wheel the autograder zips carry (built once, from a copy: the tree gets no build/ folder)."""
+    """The vae_support wheel the autograder zips carry, built afresh from a copy of the tree
+    (never a wheel left by an earlier run: the package may have changed since)."""
     wheels = out / "_wheel"
-    found = sorted(wheels.glob("vae_support-*.whl"))
-    if found:
-        return found[-1]
-    with tempfile.TemporaryDirectory() as tmp:
-        src = pathlib.Path(tmp) / "src"
-        shutil.copytree(ROOT / "vae_support", src / "vae_support", ignore=shutil.ignore_patterns("__pycache__"))
-        for name in ("pyproject.toml", "README.md", "LICENSE"):
-            if (ROOT / name).exists():
-                shutil.copy(ROOT / name, src / name)
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(src)],
-                       check=True, capture_output=True)
-    return sorted(wheels.glob("vae_support-*.whl"))[-1]
+    shutil.rmtree(wheels, ignore_errors=True)
+    return clean_install.build_wheel(wheels)
 
 
 def complete_autograder(slug: str, lang: str, out: pathlib.Path = DEFAULT_OUT) -> None:
