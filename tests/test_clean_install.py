@@ -108,6 +108,10 @@ def test_notebook_imports_are_declared(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     allowed = declared_names("base", *repository.notebook_extras(nb))
     imports = notebook_imports(path)
+    if "assignments" in path.parts:
+        # hidden tests import the grader's own package, which the autograder zip carries
+        # (stripped from the student's notebook, which course_grader never reaches)
+        imports.discard("course_grader")
     assert not imports & {"myst_nb", "jupyter_book", "sphinx"}, f"{path.name} imports the site builder"
     assert undeclared(imports, allowed) == {}
 
