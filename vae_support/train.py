@@ -4,7 +4,7 @@ Objectives (``TrainConfig.objective``), each maximized in expectation over mini-
 
 * ``"elbo"`` — the β-weighted ELBO with reparameterized samples and the closed-form KL when one
   exists (book equations ``eq-elbo-decomposition``, ``eq-beta-elbo``), with optional KL warm-up
-  (β ramps linearly from 0 over ``warmup_epochs``; Bowman et al., 2016; Sønderby et al., 2016)
+  (β grows linearly from β/warmup_epochs at the first epoch to β at epoch ``warmup_epochs``; Bowman et al., 2016; Sønderby et al., 2016)
   and free bits (each latent coordinate's batch-averaged KL is floored at ``free_bits`` nats;
   Kingma et al., 2016);
 * ``"iwae"`` — the importance-weighted bound :math:`\mathcal L_K` (``eq-iwae``) with K = ``k``;
