@@ -10,8 +10,9 @@ so stored outputs written on one machine are reproduced on another:
     .venv/bin/python scripts/execute.py book/pt/elbo-extensions.ipynb book/en/elbo-extensions.ipynb
     .venv/bin/python scripts/execute.py --all          # every chapter of both languages
 
-Notebooks run one at a time (their timings then mean something), each in its own kernel with
-the notebook's folder as working directory.
+Notebooks run one at a time by default (their timings then mean something), each in its own
+kernel with the notebook's folder as working directory; ``--jobs 2`` runs two at a time (every
+chapter trains on one thread, so two fit a 2-core machine).
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--all", action="store_true", help="every chapter notebook of both languages")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at a time (default 1)")
     args = parser.parse_args(argv)
     paths = chapter_paths() if args.all else [p.resolve() for p in args.notebooks]
     if not paths:
@@ -63,8 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         if not path.is_file():
             parser.error(f"no notebook at {path}")
-    for path in paths:
-        print(f"{execute_in_place(path):6.1f} s  {path.relative_to(ROOT)}", flush=True)
+    if args.jobs < 1:
+        parser.error("--jobs: expected a positive integer")
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each notebook runs in its own kernel process
+        for path, seconds in zip(paths, pool.map(execute_in_place, paths)):
+            print(f"{seconds:6.1f} s  {path.relative_to(ROOT)}", flush=True)
     return 0
 
 
