@@ -6,7 +6,7 @@ Every outcome is classified:
 
 * ``clear`` — a ``ValueError`` / ``TypeError`` (or the package's own errors: ``NonFiniteLossError``,
   ``CheckpointError``, ``ConnectionError`` / ``FileNotFoundError`` of the data loaders) whose
-  message names the bad argument;
+  message names the bad argument (as a whole word: ``x`` in "expected" does not count);
 * ``unclear`` — any other exception, or a message that does not name the argument;
 * ``silent`` — returned where it should have raised, or returned a non-finite or provably wrong
   value where the answer is defined;
@@ -31,6 +31,7 @@ import inspect
 import math
 import multiprocessing as mp
 import os
+import re
 import socketserver
 import sys
 import tempfile
@@ -653,7 +654,7 @@ def classify(t: Try) -> tuple[str, str]:
         msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
         if t.check is not None:
             return "unclear", "raised where the answer is defined: " + msg
-        named = any(n.lower() in str(e).lower() for n in t.names)
+        named = any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", str(e)) for n in t.names)
         if isinstance(e, CLEAR_TYPES) and named and not _from_torch_internals(e):
             return "clear", msg
         return "unclear", msg + ("" if named else f"  [names none of {list(t.names)}]")
