@@ -30,14 +30,12 @@ import http.server
 import inspect
 import math
 import multiprocessing as mp
-import os
 import re
 import socketserver
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
