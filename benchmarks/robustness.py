@@ -6,7 +6,7 @@ Every outcome is classified:
 
 * ``clear`` — a ``ValueError`` / ``TypeError`` (or the package's own errors: ``NonFiniteLossError``,
   ``CheckpointError``, ``ConnectionError`` / ``FileNotFoundError`` of the data loaders) whose
-  message names the bad argument;
+  message names the bad argument (as a whole word: ``x`` in "expected" does not count);
 * ``unclear`` — any other exception, or a message that does not name the argument;
 * ``silent`` — returned where it should have raised, or returned a non-finite or provably wrong
   value where the answer is defined;
@@ -30,13 +30,12 @@ import http.server
 import inspect
 import math
 import multiprocessing as mp
-import os
+import re
 import socketserver
 import sys
 import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -552,6 +551,59 @@ def seeding_tries(vs):
                                                                             ("None", None)]))
 
 
+def _optional_module(vs, name: str):
+    """``vae_support.<name>`` if this version of the package has it (in the same folder as its other modules)."""
+    import importlib
+
+    module = importlib.import_module(f"vae_support.{name}")
+    if Path(module.__file__).parent != Path(vs.models.__file__).parent:  # found elsewhere (an editable install)
+        raise ModuleNotFoundError(f"vae_support.{name} is not part of this version of the package")
+    return module
+
+
+def flows_tries(vs):
+    """Normalizing-flow posteriors (Part III), where the package has them."""
+    F = _optional_module(vs, "flows")
+    m = "flows"
+    tries = mutate(m, "make_flow", F.make_flow, dict(kind="planar", z_dim=2),
+                   dict(kind=bad_choices(), z_dim=bad_ints(), length=bad_ints()))
+    tries += mutate(m, "make_flow(iaf)", F.make_flow, dict(kind="iaf", z_dim=2), dict(hidden=bad_ints()))
+    tries += mutate(m, "PlanarFlow", F.PlanarFlow, dict(z_dim=2), dict(z_dim=bad_ints(), length=bad_ints()))
+    tries += mutate(m, "IAF", F.IAF, dict(z_dim=2), dict(z_dim=bad_ints(), length=bad_ints(), hidden=bad_ints()))
+    tries += mutate(m, "VAE(encoder=...)", vs.models.VAE, dict(x_dim=4, z_dim=2, hidden=(8,), encoder="iaf"),
+                    dict(encoder=[("unknown", "nope"), ("int", 3)], flow_length=bad_ints(), flow_hidden=bad_ints()))
+    torch.manual_seed(0)
+    vae = vs.models.VAE(hidden=(8,), z_dim=2, encoder="iaf")
+    x = torch.randint(0, 17, (3, 64)).float()
+    tries += mutate(m, "VAE(encoder='iaf').elbo", vae.elbo, dict(x=x, k=2),
+                    dict(x=[("nan", torch.full((3, 64), NAN)), ("3.5", torch.full((3, 64), 3.5)), ("shape", torch.zeros(3, 5))],
+                         k=bad_ints()))
+    return tries
+
+
+def hierarchical_tries(vs):
+    """Hierarchical VAEs (Part III), where the package has them."""
+    H = _optional_module(vs, "hierarchical")
+    m = "hierarchical"
+    tries = mutate(m, "HierarchicalVAE", H.HierarchicalVAE, dict(z1_dim=2, z2_dim=2, hidden=(8,)),
+                   dict(x_dim=bad_ints(), z1_dim=bad_ints(), z2_dim=bad_ints(), likelihood=bad_choices(),
+                        levels=bad_ints(2), inference=bad_choices()))
+    torch.manual_seed(0)
+    model = H.HierarchicalVAE(z1_dim=2, z2_dim=2, hidden=(8,))
+    x = torch.randint(0, 17, (4, 64)).float()
+    bad_x = [("nan", torch.full((4, 64), NAN)), ("3.5", torch.full((4, 64), 3.5)), ("17", torch.full((4, 64), 17.0)),
+             ("shape", torch.zeros(4, 5)), ("list", [[0.0] * 64])]
+    tries += mutate(m, "fit_hierarchical", H.fit_hierarchical, dict(model=model, x=x, epochs=1, batch_size=4),
+                    dict(x=bad_x, epochs=bad_ints(), batch_size=bad_ints(), lr=bad_positive_reals()[:4],
+                         free_bits=[("negative", -1.0), ("nan", NAN)]))
+    tries += mutate(m, "active_units_per_level", H.active_units_per_level, dict(model=model, x=x, k=2),
+                    dict(x=bad_x[:4], k=bad_ints()))
+    tries += mutate(m, "two_layer_toy", H.two_layer_toy, dict(a=1.0, s=0.5, noise_std=0.5),
+                    dict(a=[("nan", NAN), ("inf", INF)], s=[("nan", NAN), ("negative", -1.0)],
+                         noise_std=bad_positive_reals()[:4], inference=bad_choices()[:1]))
+    return tries
+
+
 # ------------------------------------------------------------------------ hostile servers
 class _Handler(http.server.BaseHTTPRequestHandler):
     body = b"x" * 1000
@@ -622,7 +674,8 @@ def build(tmp: Path, urls: dict) -> tuple[list[Try], list[str]]:
     for label, make in (("distributions", lambda: distributions_tries(vs)), ("kl", lambda: kl_tries(vs)),
                         ("bounds", lambda: bounds_tries(vs)), ("gradients", lambda: gradients_tries(vs)),
                         ("latent", lambda: latent_tries(vs)), ("seeding", lambda: seeding_tries(vs)),
-                        ("data", lambda: data_tries(vs, tmp, urls))):
+                        ("data", lambda: data_tries(vs, tmp, urls)), ("flows", lambda: flows_tries(vs)),
+                        ("hierarchical", lambda: hierarchical_tries(vs))):
         made = add(label, make)
         tries += made or []
     toy = add("toy", lambda: toy_tries(vs))
@@ -653,7 +706,7 @@ def classify(t: Try) -> tuple[str, str]:
         msg = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:300]
         if t.check is not None:
             return "unclear", "raised where the answer is defined: " + msg
-        named = any(n.lower() in str(e).lower() for n in t.names)
+        named = any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", str(e)) for n in t.names)
         if isinstance(e, CLEAR_TYPES) and named and not _from_torch_internals(e):
             return "clear", msg
         return "unclear", msg + ("" if named else f"  [names none of {list(t.names)}]")

@@ -1,6 +1,5 @@
 """Fault injection: interrupted checkpoint writes, corrupted bytes, mismatched resumes, divergence, hostile servers."""
 import http.server
-import io
 import os
 import pickle
 import signal

@@ -22,7 +22,9 @@ def battery():
 def test_the_battery_finds_no_silent_wrong_answer_no_hang_and_few_unclear_errors(battery, tmp_path, capsys):
     urls = battery.start_servers()
     tries, skipped = battery.build(tmp_path, urls)
-    assert not skipped and len(tries) >= 500
+    optional = ("flows:", "hierarchical:")  # Part III modules, tried where this version of the package has them
+    assert all(s.startswith(optional) and "ModuleNotFoundError" in s for s in skipped), skipped
+    assert len(tries) >= 500
     assert {t.module for t in tries} >= {"distributions", "kl", "bounds", "gradients", "toy", "models", "train",
                                          "inference", "latent", "data", "widgets", "seeding"}
     results = battery.run(tries, timeout=20.0)

@@ -404,7 +404,6 @@ class VAE(LatentVariableModel):
                  encoder: str | None = None, flow_length: int = 2, flow_hidden: int = 32):
         super().__init__(x_dim, z_dim, hidden, likelihood, levels, obs_scale, activation, decoder_dropout)
         self.encoder_dropout = _check_dropout("encoder_dropout", encoder_dropout)
-        check_integer("n_components", n_components)  # used by the mog and vamp priors; checked for every prior
         self.hparams = dict(x_dim=x_dim, z_dim=z_dim, hidden=list(self.hidden), likelihood=likelihood, levels=levels,
                             prior=prior, encoder_cov=encoder_cov, n_components=n_components, obs_scale=obs_scale,
                             activation=activation, encoder_dropout=encoder_dropout, decoder_dropout=decoder_dropout)
@@ -416,6 +415,7 @@ class VAE(LatentVariableModel):
         n_q = n_q if self.flow is None else self.flow.n_outputs
         self.encoder = mlp((self.x_dim, *self.hidden, n_q), activation, self.encoder_dropout)
         if prior == "standard":
+            check_integer("n_components", n_components)  # unused by this prior, checked like every argument
             self.prior = StandardNormalPrior(self.z_dim, full=encoder_cov == "full")
         elif prior == "mog":
             self.prior = MixturePrior(self.z_dim, n_components)
