@@ -432,6 +432,8 @@ class VAE(LatentVariableModel):
         if encoder_cov != "diagonal" and encoder != encoder_cov:
             raise ValueError(f"encoder: {encoder!r} conflicts with encoder_cov={encoder_cov!r}; give one of them")
         self.encoder_cov = "full" if encoder == "full" else "diagonal"
+        flow_length = check_integer("flow_length", flow_length)
+        flow_hidden = check_integer("flow_hidden", flow_hidden)
         flow = make_flow(encoder, self.z_dim, flow_length, flow_hidden) if encoder in FLOWS else None
         return flow, self.encoder_cov
 
