@@ -211,6 +211,24 @@ def build_pdf(site: Path, lang: str, browser) -> Path:
     return target
 
 
+def pdf_paths(site: Path) -> dict[str, Path]:
+    """Where each language's book PDF goes in the site (``<lang>/_downloads/<course_pdf>``)."""
+    return {lang: site / lang / "_downloads" / build_book.load_config(lang)["sphinx"]["config"]["course_pdf"]
+            for lang in build_book.LANGS}
+
+
+def ensure(site: Path) -> dict[str, Path]:
+    """Build the PDFs of ``site`` unless each is newer than its language's pages (for the tests)."""
+    stale = [lang for lang, pdf in pdf_paths(site).items()
+             if not pdf.is_file() or pdf.stat().st_mtime < (site / lang / "index.html").stat().st_mtime]
+    if stale:  # its own process: the caller may be running Playwright already
+        cmd = [sys.executable, __file__, "--site", str(site), "--lang", stale[0] if len(stale) == 1 else "all"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"the PDF build failed ({' '.join(cmd)}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return pdf_paths(site)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build_pdf.py", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n\n", 1)[1],

@@ -88,6 +88,37 @@
   });
 })();
 
+/* Display equations wider than their box scroll inside it: such a box must be reachable by
+   keyboard (axe: scrollable-region-focusable), the others stay out of the tab order. */
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll("div.math > mjx-container").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+      } else if (box.getAttribute("tabindex") === "0" && !box.hasAttribute("data-keep-tabindex")) {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  var timer = null;
+  window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
+  function start() {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(mark);
+  }
+  if (document.readyState !== "loading") start(); else document.addEventListener("DOMContentLoaded", start);
+})();
+
+/* A <summary> keeps its visible text as its name (axe: label-content-name-mismatch):
+   myst-nb gives hidden cells' summaries an English aria-label that differs from it. */
+(function () {
+  "use strict";
+  function fix() {
+    document.querySelectorAll("summary[aria-label]").forEach(function (s) { s.removeAttribute("aria-label"); });
+  }
+  if (document.readyState !== "loading") fix(); else document.addEventListener("DOMContentLoaded", fix);
+})();
+
 /* sphinx-togglebutton writes an English aria-label into its buttons (after DOM load). */
 (function () {
   "use strict";
