@@ -319,6 +319,24 @@ def lighter_mathjax(app, config):
         config.mathjax3_config = mj
 
 
+# --------------------------------------------------------------------------- markup for assistive tech
+BODY_FIXES = (
+    # DPUB-ARIA 1.1 deprecated doc-biblioentry: assistive tech (and axe) then see a list whose
+    # items are not list items; "listitem" is what the role stood for.
+    ('role="doc-biblioentry"', 'role="listitem"'),
+    # myst-nb's hidden-cell toggles: the visible (translated) text is the accessible name.
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
+)
+
+
+def fix_body_markup(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if isinstance(body, str):
+        for old, new in BODY_FIXES:
+            body = body.replace(old, new)
+        context["body"] = body
+
+
 # --------------------------------------------------------------------------- the book's PDF
 def link_book_pdf(app, pagename, templatename, context, doctree):
     """The download menu's ".pdf" item opens the whole book's PDF (scripts/build_pdf.py)
@@ -348,6 +366,7 @@ def setup(app):
     app.connect("doctree-read", localize_animations)
     app.connect("html-page-context", drop_widget_state, priority=900)
     app.connect("html-page-context", link_book_pdf, priority=900)
+    app.connect("html-page-context", fix_body_markup, priority=900)
     register_citation_styles()
     app.add_config_value("twins_proof_word", "Proof", "env")
     app.add_config_value("course_decimal_comma", False, "env")

@@ -13,16 +13,19 @@ Saved under SITE_OUT: screenshot-phone-<lang>.png (phone, dark), screenshot-dark
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-import build_book
-import build_pdf
-from conftest import BOOK_DIR, SITE_OUT, site_pages
+from conftest import BOOK_DIR, SITE_OUT, site_pages  # first: puts scripts/ on sys.path
+
+import build_book  # noqa: E402
+import build_pdf  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
 NARROW = 360
@@ -151,61 +154,99 @@ def wait_for_math(page):
         page.evaluate("() => MathJax.startup.promise.then(() => true)")
 
 
-class Reports:
-    """One visit per page (phone, dark system setting), measured for every item's test."""
+def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = None) -> dict:
+    """Open ``rel`` as a phone (system in dark mode) and measure everything the tests check."""
+    context = browser.new_context(viewport=PHONE, color_scheme="dark", reduced_motion="reduce")
+    context.route(lambda url: not url.startswith(site_url), lambda route: route.abort())
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(site_url + rel, wait_until="load")
+        wait_for_math(page)
+        report = {"weight": page.evaluate(JS_WEIGHT),
+                  "theme": page.evaluate("() => document.documentElement.dataset.theme")}
+        report["layout"] = {str(PHONE["width"]): page.evaluate(JS_LAYOUT)}
+        report["text"] = page.evaluate(JS_TEXT)
+        report["ui"] = page.evaluate(JS_UI_STRINGS)
+        report["images"] = page.evaluate(JS_IMAGES)
+        if screenshot:
+            page.screenshot(path=screenshot)
+        page.add_script_tag(content=axe)
+        report["axe"] = {"dark": page.evaluate(JS_AXE, None)}
+        page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
+        report["axe"]["light"] = page.evaluate(JS_AXE, ["color-contrast", "link-in-text-block"])
+        page.set_viewport_size({"width": NARROW, "height": PHONE["height"]})
+        page.wait_for_timeout(50)
+        report["layout"][str(NARROW)] = page.evaluate(JS_LAYOUT)
+        page.emulate_media(media="print")
+        report["print_overflow"] = page.evaluate(JS_PRINT_OVERFLOW)
+        report["js_errors"] = errors
+        return report
+    finally:
+        context.close()
 
-    def __init__(self, browser, site_url, axe):
-        self.browser, self.site_url, self.axe = browser, site_url, axe
-        self.cache: dict[tuple[str, str], dict] = {}
+
+def visit_many(site_url: str, out: Path, pages: list[str]) -> None:
+    """A worker process: visit ``pages`` ("lang/name") in its own Chromium, write the reports to ``out``."""
+    from playwright.sync_api import sync_playwright
+
+    from conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    axe = AXE.read_text(encoding="utf-8")
+    results = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        try:
+            for key in pages:
+                lang, name = key.split("/")
+                shot = str(SITE_OUT / f"screenshot-phone-{lang}.png") if (lang, name) in FIRST_CHAPTER else None
+                try:
+                    results[key] = visit(browser, site_url, axe, f"{key}.html", shot)
+                except Exception as exc:  # reported by the page's tests
+                    results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            browser.close()
+    out.write_text(json.dumps(results), encoding="utf-8")
+
+
+class Reports:
+    """Every page visited once, by WORKERS Chromium processes side by side."""
+
+    def __init__(self, results: dict):
+        self.results = results
 
     def get(self, lang: str, name: str) -> dict:
-        if (lang, name) not in self.cache:
-            self.cache[(lang, name)] = self._visit(f"{lang}/{name}.html", screenshot=(lang, name) in FIRST_CHAPTER)
-        return self.cache[(lang, name)]
-
-    def _visit(self, rel: str, screenshot: bool = False) -> dict:
-        context = self.browser.new_context(viewport=PHONE, color_scheme="dark", reduced_motion="reduce")
-        context.route(lambda url: not url.startswith(self.site_url), lambda route: route.abort())
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            page.goto(self.site_url + rel, wait_until="load")
-            wait_for_math(page)
-            report = {"weight": page.evaluate(JS_WEIGHT), "theme": page.evaluate(
-                "() => document.documentElement.dataset.theme")}
-            report["layout"] = {390: page.evaluate(JS_LAYOUT)}
-            report["text"] = page.evaluate(JS_TEXT)
-            report["ui"] = page.evaluate(JS_UI_STRINGS)
-            report["images"] = page.evaluate(JS_IMAGES)
-            if screenshot:
-                page.screenshot(path=str(SITE_OUT / f"screenshot-phone-{rel.split('/')[0]}.png"))
-            page.add_script_tag(content=self.axe)
-            report["axe"] = {"dark": page.evaluate(JS_AXE, None)}
-            page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
-            page.wait_for_timeout(50)
-            report["axe"]["light"] = page.evaluate(JS_AXE, ["color-contrast", "link-in-text-block"])
-            page.set_viewport_size({"width": NARROW, "height": PHONE["height"]})
-            page.wait_for_timeout(50)
-            report["layout"][NARROW] = page.evaluate(JS_LAYOUT)
-            page.emulate_media(media="print")
-            report["print_overflow"] = page.evaluate(JS_PRINT_OVERFLOW)
-            report["js_errors"] = errors
-            return report
-        finally:
-            context.close()
+        report = self.results.get(f"{lang}/{name}")
+        if report is None or "error" in report:
+            pytest.fail(f"{lang}/{name} could not be measured: {(report or {}).get('error', 'not visited')}")
+        return report
 
 
 FIRST_CHAPTER = {(lang, next((n for l, n in CHAPTERS if l == lang), "index")) for lang in build_book.LANGS}
+WORKERS = int(os.environ.get("SITE_READER_WORKERS", "2"))
 
 
 @pytest.fixture(scope="session")
-def reports(browser, site_url, axe_source):
-    collected = Reports(browser, site_url, axe_source)
-    yield collected
-    weights = {f"{lang}/{name}": r["weight"] for (lang, name), r in sorted(collected.cache.items())}
-    if weights:
-        (SITE_OUT / "page-weights.json").write_text(json.dumps(weights, indent=1), encoding="utf-8")
+def reports(site_url, axe_source, tmp_path_factory):
+    keys = [f"{lang}/{name}" for lang, name in PAGES]
+    folder = tmp_path_factory.mktemp("reader")
+    procs = []
+    for worker in range(max(1, WORKERS)):
+        share = keys[worker::max(1, WORKERS)]
+        out = folder / f"reports-{worker}.json"
+        cmd = [sys.executable, __file__, site_url, str(out), *share]
+        procs.append((out, subprocess.Popen(cmd, cwd=build_book.ROOT, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, text=True)))
+    results = {}
+    for out, proc in procs:
+        output, _ = proc.communicate(timeout=1200)
+        if proc.returncode != 0 or not out.is_file():
+            pytest.fail(f"a page-visiting worker failed:\n{output[-4000:]}", pytrace=False)
+        results.update(json.loads(out.read_text(encoding="utf-8")))
+    weights = {key: results[key]["weight"] for key in keys if "weight" in results.get(key, {})}
+    (SITE_OUT / "page-weights.json").write_text(json.dumps(weights, indent=1), encoding="utf-8")
+    return Reports(results)
 
 
 # --------------------------------------------------------------------------- raw TeX
@@ -230,7 +271,7 @@ def test_phone_no_horizontal_overflow(reports, lang, name):
     """At 390 and 360 px: the page is no wider than the screen, every header control is on it,
     and every display equation stays in its box (scrolling inside it) with its number beside or
     under it, never drawn over the formula."""
-    for width, layout in reports.get(lang, name)["layout"].items():
+    for width, layout in reports.get(lang, name)["layout"].items():  # "390", "360"
         assert layout["scrollWidth"] <= layout["vw"], f"{width} px: the page is {layout['scrollWidth']} px wide"
         assert not layout["header"], f"{width} px: header controls off-screen: {layout['header']}"
         assert not layout["equations"], f"{width} px: equations overflowing or under their number: {layout['equations'][:4]}"
@@ -486,3 +527,8 @@ def test_dark_screenshot(browser, site_url, lang):
         assert target.stat().st_size > 10_000
     finally:
         context.close()
+
+
+if __name__ == "__main__":  # a worker of the `reports` fixture
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    visit_many(sys.argv[1], Path(sys.argv[2]), sys.argv[3:])
