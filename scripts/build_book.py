@@ -122,12 +122,18 @@ def filter_toc(toc: dict, book: Path, notice=print, only: list[str] | None = Non
 
 
 # --------------------------------------------------------------------------- one language
+UNUSED_EXTENSIONS = ("sphinx_thebe", "sphinx_design")
+
+
 def _drop_thebe() -> None:
-    """Remove sphinx-thebe from Jupyter Book's default extensions.
+    """Remove sphinx-thebe and sphinx-design from Jupyter Book's default extensions.
 
     Live code on the page is not used (launch buttons open Colab/Binder instead), and
     sphinx-thebe 0.3.1 under Sphinx 7.4 declares `const THEBE_JS_URL` twice in every page
-    (a JavaScript SyntaxError) and points at a CDN.
+    (a JavaScript SyntaxError) and points at a CDN. No page uses sphinx-design's directives
+    (grids, cards, tabs): its 62 kB of CSS and JS are left off every page (a page that
+    wants them fails to build with "unknown directive": add "sphinx_design" to
+    extra_extensions in _config.yml then).
     """
     import jupyter_book.config as jb_config
 
@@ -137,7 +143,7 @@ def _drop_thebe() -> None:
 
     def without_thebe():
         config = default()
-        config["extensions"] = [ext for ext in config["extensions"] if ext != "sphinx_thebe"]
+        config["extensions"] = [ext for ext in config["extensions"] if ext not in UNUSED_EXTENSIONS]
         return config
 
     without_thebe.without_thebe = True

@@ -28,7 +28,8 @@
   function currentSectionId() {
     var sections = document.querySelectorAll("article.bd-article section[id]");
     var header = document.querySelector(".bd-header-article");
-    var offset = (header ? header.getBoundingClientRect().bottom : 0) + 8;
+    // the reading line: a little below the sticky header (a heading scrolled to sits there)
+    var offset = Math.max(header ? header.getBoundingClientRect().bottom : 0, 0) + Math.min(120, window.innerHeight / 4);
     var current = null;
     for (var i = 1; i < sections.length; i++) {  // sections[0] is the page itself: its top
       if (sections[i].getBoundingClientRect().top <= offset) current = sections[i];
