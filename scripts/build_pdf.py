@@ -221,11 +221,14 @@ def ensure(site: Path) -> dict[str, Path]:
     """Build the PDFs of ``site`` unless each is newer than its language's pages (for the tests)."""
     stale = [lang for lang, pdf in pdf_paths(site).items()
              if not pdf.is_file() or pdf.stat().st_mtime < (site / lang / "index.html").stat().st_mtime]
-    if stale:  # its own process: the caller may be running Playwright already
-        cmd = [sys.executable, __file__, "--site", str(site), "--lang", stale[0] if len(stale) == 1 else "all"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+    # one process per language, side by side (the caller may be running Playwright already)
+    procs = {lang: subprocess.Popen([sys.executable, __file__, "--site", str(site), "--lang", lang],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for lang in stale}
+    for lang, proc in procs.items():
+        output, _ = proc.communicate()
         if proc.returncode != 0:
-            raise RuntimeError(f"the PDF build failed ({' '.join(cmd)}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"the {lang} PDF could not be built:\n{output[-4000:]}")
     return pdf_paths(site)
 
 

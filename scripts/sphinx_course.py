@@ -198,6 +198,30 @@ def localize_animations(app, doctree):
                                                          if k in ("format", "classes")}))
 
 
+# --------------------------------------------------------------------------- figures' alt text
+PATH_LIKE_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_images/|^\.\./|^/", re.I)
+
+
+def check_figure_alt(app, doctree):
+    """With ``course_require_alt``, every image needs a real description (not its file path).
+
+    A figure gets it where it is placed: ``:alt:`` on the notebook's ``{glue:figure}``
+    directive (myst-nb), in the page's language; an output shown in place takes
+    ``mystnb: {image: {alt: ...}}`` in the cell's metadata. Off until the notebooks have
+    them (``tests/test_site_reader.py::test_figures_have_real_alt_text`` lists the pages).
+    """
+    if not app.config.course_require_alt:
+        return
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    for image in doctree.findall(nodes.image):
+        alt = (image.get("alt") or "").strip()
+        if len(alt) < 12 or PATH_LIKE_ALT.search(alt):
+            logger.warning("figure without a description (:alt: of {glue:figure}): %s", image.get("uri"),
+                           location=image)
+
+
 # --------------------------------------------------------------------------- citations (pt: "e")
 def register_citation_styles():
     """``author_year_pt`` (in-text) and ``plain_pt`` (bibliography): authors joined with "e"."""
@@ -359,11 +383,13 @@ def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
     app.add_config_value("course_mathjax_components", True, "html")
     app.add_config_value("course_pdf", "", "html")  # file name of the book's PDF in _downloads/
+    app.add_config_value("course_require_alt", False, "env")  # warn (= fail) on figures without alt text
     app.connect("config-inited", compile_catalogs)
     app.connect("config-inited", lighter_mathjax, priority=900)
     app.connect("builder-inited", register_search_language)
     app.connect("doctree-read", drop_widget_outputs)
     app.connect("doctree-read", localize_animations)
+    app.connect("doctree-read", check_figure_alt)
     app.connect("html-page-context", drop_widget_state, priority=900)
     app.connect("html-page-context", link_book_pdf, priority=900)
     app.connect("html-page-context", fix_body_markup, priority=900)

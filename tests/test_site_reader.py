@@ -8,7 +8,7 @@ registry into SITE_OUT/.node (``make test`` installs it; the ``axe_source`` fixt
 it is missing) and is injected into the page: nothing is fetched from a CDN.
 
 Saved under SITE_OUT: screenshot-phone-<lang>.png (phone, dark), screenshot-dark-<lang>.png
-(desktop, dark) and page-weights.json (each page's cold weight).
+(desktop, dark) and page-report.json (each page's cold weight, width at 390/360 px, axe findings).
 """
 from __future__ import annotations
 
@@ -244,8 +244,11 @@ def reports(site_url, axe_source, tmp_path_factory):
         if proc.returncode != 0 or not out.is_file():
             pytest.fail(f"a page-visiting worker failed:\n{output[-4000:]}", pytrace=False)
         results.update(json.loads(out.read_text(encoding="utf-8")))
-    weights = {key: results[key]["weight"] for key in keys if "weight" in results.get(key, {})}
-    (SITE_OUT / "page-weights.json").write_text(json.dumps(weights, indent=1), encoding="utf-8")
+    summary = {key: {"bytes": r["weight"]["total"], "html_bytes": r["weight"]["html"],
+                     "width": {w: layout["scrollWidth"] for w, layout in r["layout"].items()},
+                     "axe": {mode: sorted(f"{v['impact']}:{v['id']}" for v in found) for mode, found in r["axe"].items()}}
+               for key, r in results.items() if "weight" in r}
+    (SITE_OUT / "page-report.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return Reports(results)
 
 
