@@ -10,7 +10,10 @@ Each language is its own Sphinx build (own `language`, search index and numberin
 from the notebooks' stored outputs (no execution) with warnings as errors
 (-W --keep-going). A chapter listed in a _toc file whose page is missing in either
 language (book/pt/<slug>.ipynb|md or book/en/<slug>.ipynb|md) is skipped with a printed
-notice, so both books always list the same pages and every twin link resolves.
+notice, so both books always list the same pages and every twin link resolves. Once both
+languages are built, every section gets its twin's section id as an extra anchor (paired by
+order), so a twin link that carries the reader's section lands on the same section.
+The book's PDFs come after the site: scripts/build_pdf.py (`make book` runs both).
 
 Usage (from the repository root)::
 
@@ -308,7 +311,7 @@ def build(langs: list[str], book: Path, out: Path, quiet: bool = False, only: li
             notices.update(line for line in lines if line.startswith("[build_book] skipped"))
             print(f"===== {lang} =====\n{''.join(lines)}", end="")
             statuses[lang] = proc.returncode
-    if all(lang in statuses for lang in LANGS) and all((out / "html" / lang).is_dir() for lang in LANGS):
+    if all((out / "html" / lang).is_dir() for lang in LANGS):  # also after rebuilding one language
         print(f"[build_book] twin sections: {link_twin_sections(out / 'html')} anchors added")
     page = build_landing(book, out)
     seconds = time.perf_counter() - start

@@ -21,6 +21,20 @@ the other languages), ``twin_home`` (URL of the landing page) and a
 ``to_jshtml()`` animations link Font Awesome 4 on a CDN); those ``<link>`` tags are removed
 from the outputs: the theme's own Font Awesome draws the animation's buttons. (ipywidgets'
 CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
+
+**Every reader** (issue 14):
+
+- interface strings in the page's language: ``book/_locale/pt_BR/LC_MESSAGES/sphinx.po`` (found
+  by Sphinx through ``locale_dirs``) and ``booktheme.po`` (compiled here, a fallback to
+  sphinx-book-theme's own catalogue); matplotlib animations' controls, slider label and alt text;
+- citations with "e" in Portuguese: reference style ``author_year_pt`` and bibliography
+  style ``plain_pt`` (registered here; _config.yml picks them, _config.en.yml the English ones);
+- Portuguese search that ignores accents, at index time (Python) and query time (language_data.js);
+- lighter pages: MathJax from its components (no 430 kB menu; ``course_mathjax_components``),
+  no ipywidgets state or views on the static pages;
+- the download menu's PDF item opens the whole book (``course_pdf``, scripts/build_pdf.py);
+- ``course_require_alt``: a figure without a description fails the build (off until the
+  notebooks' ``{glue:figure}`` directives carry ``:alt:``).
 """
 from __future__ import annotations
 
