@@ -136,6 +136,15 @@ JS_WEIGHT = """async () => {
 JS_PRINT_OVERFLOW = """() => [...document.querySelectorAll('article.bd-article pre')]
   .filter(pre => pre.scrollWidth > pre.clientWidth + 2).map(pre => pre.textContent.trim().slice(0, 60))"""
 
+# switch the page to the light theme at once (no CSS transition caught half-way by axe)
+JS_LIGHT = """() => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+  document.head.appendChild(style);
+  document.documentElement.dataset.theme = 'light';
+  return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
+
 JS_AXE = """async (rules) => {
   const options = {resultTypes: ['violations']};
   if (rules) options.runOnly = {type: 'rule', values: rules};
@@ -174,7 +183,7 @@ def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = N
             page.screenshot(path=screenshot)
         page.add_script_tag(content=axe)
         report["axe"] = {"dark": page.evaluate(JS_AXE, None)}
-        page.evaluate("() => { document.documentElement.dataset.theme = 'light'; }")
+        page.evaluate(JS_LIGHT)
         report["axe"]["light"] = page.evaluate(JS_AXE, ["color-contrast", "link-in-text-block"])
         page.set_viewport_size({"width": NARROW, "height": PHONE["height"]})
         page.wait_for_timeout(50)
@@ -391,6 +400,28 @@ def test_portuguese_search_ignores_accents(browser, site_url, site_dir, query):
         assert len({tuple(v) for v in results.values()}) == 1, f"accents change the results: {results}"
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("lang", build_book.LANGS)
+def test_search_results_page_for_every_reader(browser, site_url, axe_source, lang):
+    """The search page with results (highlighted words), phone size, dark and light: no axe
+    violation, no overflow, and in Portuguese no English interface string."""
+    context = browser.new_context(viewport=PHONE, color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(f"{site_url}{lang}/search.html?q=elbo", wait_until="load")
+        page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li').length > 0",
+                               timeout=20_000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(JS_AXE, None)
+        page.evaluate(JS_LIGHT)
+        violations += page.evaluate(JS_AXE, ["color-contrast"])
+        assert not violations, "\n".join(f"{v['impact']} {v['id']} {v['targets']} {v['summary']}" for v in violations)
+        if lang == "pt":
+            assert not ENGLISH_UI.findall(page.evaluate(JS_UI_STRINGS))
+    finally:
+        context.close()
 
 
 def build_book_strip(text: str) -> str:
