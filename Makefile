@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install book test colab-check clean
+.PHONY: install book pdf browser test colab-check clean
 
 install: $(STAMP)
 
@@ -17,19 +17,32 @@ $(STAMP): requirements/torch.txt requirements/course.txt pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# Both languages from the notebooks' stored outputs, warnings are errors (see scripts/build_book.py --help).
-book: install
+# Both languages from the notebooks' stored outputs, warnings are errors (see scripts/build_book.py --help),
+# then each language's whole book as a PDF, which every page's download menu links to.
+book: install browser
 	$(PY) scripts/build_book.py
+	CHROMIUM=$(CHROMIUM) $(PY) scripts/build_pdf.py
 
-# The browser tests drive Debian's chromium (never a downloaded browser): installed here when missing.
+# Just the PDFs, from the site already in _build/html (scripts/build_pdf.py --help).
+pdf: install browser
+	CHROMIUM=$(CHROMIUM) $(PY) scripts/build_pdf.py
+
+# The PDFs and the browser tests use Debian's chromium (never a downloaded browser) and poppler's
+# pdftotext: installed here when missing.
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x $(CHROMIUM) && command -v pdftotext >/dev/null || { echo "installing Debian's chromium and poppler-utils"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; }
+
+# axe-core (accessibility checks of tests/test_site_reader.py) from the npm registry, into the build folder.
+AXE := _build/.node/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --prefix _build/.node --no-audit --no-fund --silent axe-core@4
 
 # pytest exits 5 when it collects no test: that is not a failure of the install.
 # The site tests build the site themselves (into _build/), so this target is complete on its own.
-test: install
-	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+test: install browser $(AXE)
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # Every chapter and assignment the way Colab runs it: the built wheel in a fresh venv outside the

@@ -10,7 +10,10 @@ Each language is its own Sphinx build (own `language`, search index and numberin
 from the notebooks' stored outputs (no execution) with warnings as errors
 (-W --keep-going). A chapter listed in a _toc file whose page is missing in either
 language (book/pt/<slug>.ipynb|md or book/en/<slug>.ipynb|md) is skipped with a printed
-notice, so both books always list the same pages and every twin link resolves.
+notice, so both books always list the same pages and every twin link resolves. Once both
+languages are built, every section gets its twin's section id as an extra anchor (paired by
+order), so a twin link that carries the reader's section lands on the same section.
+The book's PDFs come after the site: scripts/build_pdf.py (`make book` runs both).
 
 Usage (from the repository root)::
 
@@ -29,6 +32,7 @@ import argparse
 import copy
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -121,12 +125,18 @@ def filter_toc(toc: dict, book: Path, notice=print, only: list[str] | None = Non
 
 
 # --------------------------------------------------------------------------- one language
+UNUSED_EXTENSIONS = ("sphinx_thebe", "sphinx_design")
+
+
 def _drop_thebe() -> None:
-    """Remove sphinx-thebe from Jupyter Book's default extensions.
+    """Remove sphinx-thebe and sphinx-design from Jupyter Book's default extensions.
 
     Live code on the page is not used (launch buttons open Colab/Binder instead), and
     sphinx-thebe 0.3.1 under Sphinx 7.4 declares `const THEBE_JS_URL` twice in every page
-    (a JavaScript SyntaxError) and points at a CDN.
+    (a JavaScript SyntaxError) and points at a CDN. No page uses sphinx-design's directives
+    (grids, cards, tabs): its 62 kB of CSS and JS are left off every page (a page that
+    wants them fails to build with "unknown directive": add "sphinx_design" to
+    extra_extensions in _config.yml then).
     """
     import jupyter_book.config as jb_config
 
@@ -136,7 +146,7 @@ def _drop_thebe() -> None:
 
     def without_thebe():
         config = default()
-        config["extensions"] = [ext for ext in config["extensions"] if ext != "sphinx_thebe"]
+        config["extensions"] = [ext for ext in config["extensions"] if ext not in UNUSED_EXTENSIONS]
         return config
 
     without_thebe.without_thebe = True
@@ -182,27 +192,87 @@ def build_language(lang: str, book: Path, out: Path, quiet: bool = False, only: 
     return status if isinstance(status, int) else 1
 
 
+# --------------------------------------------------------------------------- twin sections
+SECTION_ID = re.compile(r'<section\b[^>]*?\sid="([^"]+)"[^>]*>')
+ANY_ID = re.compile(r'\sid="([^"]+)"')
+
+
+def section_ids(page_html: str) -> list[str]:
+    """The ids of the page's sections, in document order (the article only)."""
+    start = page_html.find('<article class="bd-article"')
+    end = page_html.find("</article>", start)
+    return SECTION_ID.findall(page_html[start:end] if start >= 0 else "")
+
+
+def add_twin_anchors(page_html: str, own: list[str], twin: list[str]) -> str:
+    """Give the n-th section of a page the id of the n-th section of its twin, as an extra anchor.
+
+    ``<twin>.html#<id of a section here>`` then lands on the same section in the other
+    language (the lang-switch link adds the reader's current section; book/_static/course.js).
+    Ids the page already has are left alone.
+    """
+    taken = set(ANY_ID.findall(page_html))
+    pairs = {a: b for a, b in zip(own, twin) if a != b and b not in taken}
+    if not pairs:
+        return page_html
+
+    def anchor(match):
+        alias = pairs.get(match.group(1))
+        return match.group(0) + (f'<span id="{alias}" class="twin-anchor"></span>' if alias else "")
+
+    return SECTION_ID.sub(anchor, page_html)
+
+
+def link_twin_sections(site: Path, notice=print) -> int:
+    """Pair the sections of every page with its twin's, by order; returns the anchors added."""
+    added = 0
+    first, *others = LANGS
+    for page in sorted((site / first).glob("*.html")):
+        for other in others:
+            twin = site / other / page.name
+            if not twin.is_file():
+                continue
+            texts = {first: page.read_text(encoding="utf-8"), other: twin.read_text(encoding="utf-8")}
+            ids = {lang: section_ids(text) for lang, text in texts.items()}
+            if len(ids[first]) != len(ids[other]):
+                notice(f"[build_book] {page.name}: {len(ids[first])} sections in {first}, "
+                       f"{len(ids[other])} in {other}: twin links keep the place of the first "
+                       f"{min(len(ids[first]), len(ids[other]))} only")
+            for lang, path in ((first, page), (other, twin)):
+                mate = other if lang == first else first
+                new = add_twin_anchors(texts[lang], ids[lang], ids[mate])
+                if new != texts[lang]:
+                    added += new.count('class="twin-anchor"') - texts[lang].count('class="twin-anchor"')
+                    path.write_text(new, encoding="utf-8")
+    return added
+
+
 # --------------------------------------------------------------------------- landing page
 LANDING = """<!doctype html>
 <html lang="pt-BR">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>{title}</title>
 <link rel="icon" href="pt/_static/favicon.svg" type="image/svg+xml">
 <link rel="alternate" hreflang="pt" href="pt/index.html">
 <link rel="alternate" hreflang="en" href="en/index.html">
 <style>
+:root {{ --fg: #222; --bg: #fff; --link: #0a5ea8; }}
+@media (prefers-color-scheme: dark) {{ :root {{ --fg: #e6e6e6; --bg: #14181e; --link: #8cc4ff; }} }}
 body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 46rem;
-       margin: 3rem auto; padding: 0 1rem; line-height: 1.55; color: #222; }}
+       margin: 3rem auto; padding: 0 1rem; line-height: 1.55; color: var(--fg); background: var(--bg); }}
 h1 {{ font-size: 1.7rem; }}
-a {{ color: #0a5ea8; }}
+a {{ color: var(--link); }}
 .languages a {{ display: inline-block; margin: .4rem .8rem .4rem 0; padding: .6rem 1.2rem;
-               border: 2px solid #0a5ea8; border-radius: .5rem; font-weight: 600; text-decoration: none; }}
+               border: 2px solid var(--link); border-radius: .5rem; font-weight: 600; text-decoration: none; }}
 </style>
 </head>
 <body>
+<main>
 {body}
+</main>
 </body>
 </html>
 """
@@ -215,6 +285,7 @@ def build_landing(book: Path, out: Path) -> Path:
     source = (book / "index.md").read_text(encoding="utf-8")
     body = MarkdownIt("commonmark", {"html": True}).render(source)
     first = next((line for line in source.splitlines() if line.startswith("# ")), "# ELBO")
+    first = re.sub(r"<[^>]+>", "", first)
     page = out / "html" / "index.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(LANDING.format(title=html.escape(first[2:].strip()), body=body), encoding="utf-8")
@@ -240,6 +311,8 @@ def build(langs: list[str], book: Path, out: Path, quiet: bool = False, only: li
             notices.update(line for line in lines if line.startswith("[build_book] skipped"))
             print(f"===== {lang} =====\n{''.join(lines)}", end="")
             statuses[lang] = proc.returncode
+    if all((out / "html" / lang).is_dir() for lang in LANGS):  # also after rebuilding one language
+        print(f"[build_book] twin sections: {link_twin_sections(out / 'html')} anchors added")
     page = build_landing(book, out)
     seconds = time.perf_counter() - start
     for lang, status in statuses.items():

@@ -21,10 +21,25 @@ the other languages), ``twin_home`` (URL of the landing page) and a
 ``to_jshtml()`` animations link Font Awesome 4 on a CDN); those ``<link>`` tags are removed
 from the outputs: the theme's own Font Awesome draws the animation's buttons. (ipywidgets'
 CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
+
+**Every reader** (issue 14):
+
+- interface strings in the page's language: ``book/_locale/pt_BR/LC_MESSAGES/sphinx.po`` (found
+  by Sphinx through ``locale_dirs``) and ``booktheme.po`` (compiled here, a fallback to
+  sphinx-book-theme's own catalogue); matplotlib animations' controls, slider label and alt text;
+- citations with "e" in Portuguese: reference style ``author_year_pt`` and bibliography
+  style ``plain_pt`` (registered here; _config.yml picks them, _config.en.yml the English ones);
+- Portuguese search that ignores accents, at index time (Python) and query time (language_data.js);
+- lighter pages: MathJax from its components (no 430 kB menu; ``course_mathjax_components``),
+  no ipywidgets state or views on the static pages;
+- the download menu's PDF item opens the whole book (``course_pdf``, scripts/build_pdf.py);
+- ``course_require_alt``: a figure without a description fails the build (off until the
+  notebooks' ``{glue:figure}`` directives carry ``:alt:``).
 """
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 from docutils import nodes
@@ -121,8 +136,278 @@ def drop_offsite_stylesheets(app, doctree):
                                                           if k in ("format", "classes")}))
 
 
+# --------------------------------------------------------------------------- static pages
+WIDGET_VIEW = re.compile(r'^\s*<script type="application/vnd\.jupyter\.widget-view\+json">.*?</script>\s*$', re.S)
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def drop_widget_outputs(app, doctree):
+    """Remove ipywidgets views from the outputs: inert on a static page (no kernel, no widget JS).
+
+    The explorers of the static site are the kernel-free JS/SVG modules; the widget's saved
+    state (``application/vnd.jupyter.widget-state+json``, dropped in ``drop_widget_state``)
+    and its view placeholders only add weight. An output container left empty goes too.
+    """
+    for raw in list(doctree.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split() and WIDGET_VIEW.match(raw.astext()):
+            parent = raw.parent
+            parent.remove(raw)
+            while parent is not None and parent.parent is not None and not parent.children \
+                    and isinstance(parent, nodes.container):
+                grand = parent.parent
+                grand.remove(parent)
+                parent = grand
+
+
+def drop_widget_state(app, pagename, templatename, context, doctree):
+    """Remove the page's ``<script type="application/vnd.jupyter.widget-state+json">`` (myst-nb)."""
+    scripts = context.get("script_files")
+    if scripts:
+        kept = [js for js in scripts if getattr(js, "attributes", {}).get("type") != WIDGET_STATE]
+        if len(kept) != len(scripts):
+            scripts[:] = kept
+
+
+# --------------------------------------------------------------------------- animations
+#: matplotlib's to_jshtml() controls, in the reader's language (title/aria-label and labels).
+ANIMATION_WORDS = {
+    "pt_BR": {
+        "Decrease speed": "Diminuir a velocidade", "First frame": "Primeiro quadro",
+        "Previous frame": "Quadro anterior", "Play backwards": "Tocar de trás para a frente",
+        "Pause": "Pausar", "Play": "Tocar", "Next frame": "Próximo quadro", "Last frame": "Último quadro",
+        "Increase speed": "Aumentar a velocidade", "Repetition mode": "Modo de repetição",
+        "Once": "Uma vez", "Loop": "Repetir", "Reflect": "Ida e volta",
+        "Animation frame": "Quadro da animação",
+        "Animation: one frame at a time (controls below)":
+            "Animação: um quadro de cada vez (controles abaixo)",
+    },
+}
+ANIM_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
+ANIM_SLIDER = re.compile(r'<input id="(_anim_slider[0-9a-f]+)" type="range"')
+
+
+def _word(app, text: str) -> str:
+    return ANIMATION_WORDS.get(app.config.language, {}).get(text, text)
+
+
+def localize_animations(app, doctree):
+    """matplotlib animations (``to_jshtml()``): alt text, a labelled slider, controls in the page's language."""
+    for raw in list(doctree.findall(nodes.raw)):
+        text = raw.astext()
+        if "html" not in raw.get("format", "").split() or "anim-controls" not in text:
+            continue
+        alt = html_escape(_word(app, "Animation: one frame at a time (controls below)"))
+        new = ANIM_IMG.sub(lambda m: f'<img id="{m.group(1)}" alt="{alt}" class="course-animation">', text)
+        label = html_escape(_word(app, "Animation frame"))
+        new = ANIM_SLIDER.sub(lambda m: f'<input id="{m.group(1)}" aria-label="{label}" type="range"', new)
+        for word in ("Decrease speed", "First frame", "Previous frame", "Play backwards", "Pause", "Play",
+                     "Next frame", "Last frame", "Increase speed", "Repetition mode"):
+            local = html_escape(_word(app, word))
+            new = new.replace(f'title="{word}" aria-label="{word}"', f'title="{local}" aria-label="{local}"')
+        for word in ("Once", "Loop", "Reflect"):
+            new = re.sub(rf'(<label for="_anim_radio\d_[0-9a-f]+">){word}</label>',
+                         lambda m: f"{m.group(1)}{html_escape(_word(app, word))}</label>", new)
+        if new != text:
+            raw.parent.replace(raw, nodes.raw(new, new, **{k: v for k, v in raw.attributes.items()
+                                                         if k in ("format", "classes")}))
+
+
+# --------------------------------------------------------------------------- figures' alt text
+PATH_LIKE_ALT = re.compile(r"(^|/)[\w.-]+\.(png|jpe?g|svg|gif)$|^_images/|^\.\./|^/", re.I)
+
+
+def check_figure_alt(app, doctree):
+    """With ``course_require_alt``, every image needs a real description (not its file path).
+
+    A figure gets it where it is placed: ``:alt:`` on the notebook's ``{glue:figure}``
+    directive (myst-nb), in the page's language; an output shown in place takes
+    ``mystnb: {image: {alt: ...}}`` in the cell's metadata. Off until the notebooks have
+    them (``tests/test_site_reader.py::test_figures_have_real_alt_text`` lists the pages).
+    """
+    if not app.config.course_require_alt:
+        return
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    for image in doctree.findall(nodes.image):
+        alt = (image.get("alt") or "").strip()
+        if len(alt) < 12 or PATH_LIKE_ALT.search(alt):
+            logger.warning("figure without a description (:alt: of {glue:figure}): %s", image.get("uri"),
+                           location=image)
+
+
+# --------------------------------------------------------------------------- citations (pt: "e")
+def register_citation_styles():
+    """``author_year_pt`` (in-text) and ``plain_pt`` (bibliography): authors joined with "e"."""
+    from dataclasses import dataclass, field
+
+    import pybtex.plugin
+    from pybtex.richtext import Tag, Text
+    from pybtex.style.formatting.plain import Style as Plain
+    from pybtex.style.template import names, sentence
+    from sphinxcontrib.bibtex.plugin import register_plugin
+    from sphinxcontrib.bibtex.style.referencing import PersonStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    def person_pt():
+        return PersonStyle(sep2=" e ", last_sep=" e ", other=Text(" ", Tag("em", "et al.")))
+
+    @dataclass
+    class AuthorYearPt(AuthorYearReferenceStyle):
+        person: PersonStyle = field(default_factory=person_pt)
+
+    class PlainPt(Plain):
+        def format_names(self, role, as_sentence=True):
+            formatted = names(role, sep=", ", sep2=" e ", last_sep=" e ")
+            return sentence[formatted] if as_sentence else formatted
+
+    register_plugin("sphinxcontrib.bibtex.style.referencing", "author_year_pt", AuthorYearPt, force=True)
+    pybtex.plugin.register_plugin("pybtex.style.formatting", "plain_pt", PlainPt, force=True)
+
+
+# --------------------------------------------------------------------------- search (pt accents)
+def strip_accents(word: str) -> str:
+    """``"reparametrização"`` -> ``"reparametrizacao"`` (NFD, combining marks removed)."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+ACCENT_FREE_JS = """
+/* scripts/sphinx_course.py: the Portuguese stemmer on words without accents, at index and
+   query time alike, so "reparametrizacao" finds "reparametrização" and vice versa. */
+var AccentFreePortugueseStemmer = function() {
+  var inner = new PortugueseStemmer();
+  this.stemWord = function(w) {
+    return inner.stemWord(w.normalize("NFD").replace(/[\u0300-\u036f]/g, ""));
+  };
+};
+"""
+
+
+def register_search_language(app):
+    """Portuguese search that ignores accents (index: Python; query: language_data.js)."""
+    from os import path
+
+    import sphinx
+    from sphinx.search import languages
+    from sphinx.search.pt import SearchPortuguese
+
+    minified = Path(sphinx.package_dir) / "search" / "minified-js" / "portuguese-stemmer.js"
+    target = Path(app.doctreedir) / "accent-free-portuguese-stemmer.js"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    code = minified.read_text(encoding="utf-8") + ACCENT_FREE_JS
+    if not target.is_file() or target.read_text(encoding="utf-8") != code:
+        target.write_text(code, encoding="utf-8")
+
+    class SearchPortugueseAccentFree(SearchPortuguese):
+        language_name = "AccentFreePortuguese"
+        js_stemmer_rawcode = path.abspath(target)  # os.path.join(js_dir, absolute) == absolute
+
+        def stem(self, word: str) -> str:
+            return self.stemmer.stemWord(strip_accents(word.lower()))
+
+    languages["pt"] = SearchPortugueseAccentFree
+
+
+# --------------------------------------------------------------------------- interface strings
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "book" / "_locale"
+
+
+def compile_catalogs(app, config):
+    """Interface strings of the themes in the page's language, from book/_locale/<lang>/LC_MESSAGES.
+
+    ``sphinx.po`` (the templates' strings; pydata-sphinx-theme ships no Portuguese) is found
+    by Sphinx itself through ``locale_dirs: ["../_locale"]`` in _config.yml. Every other
+    catalogue (``booktheme.po``: launch-button strings sphinx-book-theme's own "pt" catalogue
+    lacks) is compiled here into the build folder and added as a fallback to that domain.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    import sphinx.locale
+
+    out = Path(app.doctreedir) / "locale"
+    domains = set()
+    for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po"):
+        if po.stem == "sphinx":
+            continue
+        mo = out / po.relative_to(LOCALE_DIR).with_suffix(".mo")
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as src:
+            catalog = read_po(src)
+        with mo.open("wb") as dst:
+            write_mo(dst, catalog)
+        domains.add(po.stem)
+    for domain in sorted(domains):
+        sphinx.locale.init([str(out)], config.language, domain)
+
+
+# --------------------------------------------------------------------------- MathJax weight
+MATHJAX_LOADER = ["input/tex", "output/chtml", "a11y/assistive-mml"]
+
+
+def lighter_mathjax(app, config):
+    """MathJax from its components (TeX input, CommonHTML output, assistive MathML for screen
+    readers) instead of the tex-chtml bundle: the same typesetting without the 430 kB menu."""
+    if config.course_mathjax_components:
+        config.mathjax_path = "mathjax/startup.js"
+        mj = dict(config.mathjax3_config or {})
+        mj.setdefault("loader", {"load": MATHJAX_LOADER})
+        mj.setdefault("startup", {"typeset": True})
+        config.mathjax3_config = mj
+
+
+# --------------------------------------------------------------------------- markup for assistive tech
+BODY_FIXES = (
+    # DPUB-ARIA 1.1 deprecated doc-biblioentry: assistive tech (and axe) then see a list whose
+    # items are not list items; "listitem" is what the role stood for.
+    ('role="doc-biblioentry"', 'role="listitem"'),
+    # myst-nb's hidden-cell toggles: the visible (translated) text is the accessible name.
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
+)
+
+
+def fix_body_markup(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if isinstance(body, str):
+        for old, new in BODY_FIXES:
+            body = body.replace(old, new)
+        context["body"] = body
+
+
+# --------------------------------------------------------------------------- the book's PDF
+def link_book_pdf(app, pagename, templatename, context, doctree):
+    """The download menu's ".pdf" item opens the whole book's PDF (scripts/build_pdf.py)
+    instead of printing the page with ``window.print()``."""
+    from sphinx.locale import _
+
+    name = app.config.course_pdf
+    if not name:
+        return
+    for button in context.get("header_buttons", []):
+        if button.get("label") != "download-buttons":
+            continue
+        items = [b for b in button.get("buttons", []) if b.get("label") != "download-pdf-button"]
+        items.append({"type": "link", "url": context["pathto"](f"_downloads/{name}", 1), "text": ".pdf",
+                      "tooltip": _("Book in PDF"), "icon": "fas fa-file-pdf", "label": "download-book-pdf-button"})
+        button["buttons"] = items
+
+
 def setup(app):
     app.add_config_value("twins_languages", {"pt": "Português", "en": "English"}, "html")
+    app.add_config_value("course_mathjax_components", True, "html")
+    app.add_config_value("course_pdf", "", "html")  # file name of the book's PDF in _downloads/
+    app.add_config_value("course_require_alt", False, "env")  # warn (= fail) on figures without alt text
+    app.connect("config-inited", compile_catalogs)
+    app.connect("config-inited", lighter_mathjax, priority=900)
+    app.connect("builder-inited", register_search_language)
+    app.connect("doctree-read", drop_widget_outputs)
+    app.connect("doctree-read", localize_animations)
+    app.connect("doctree-read", check_figure_alt)
+    app.connect("html-page-context", drop_widget_state, priority=900)
+    app.connect("html-page-context", link_book_pdf, priority=900)
+    app.connect("html-page-context", fix_body_markup, priority=900)
+    register_citation_styles()
     app.add_config_value("twins_proof_word", "Proof", "env")
     app.add_config_value("course_decimal_comma", False, "env")
     app.connect("html-page-context", _page_context)
@@ -131,4 +416,4 @@ def setup(app):
     app.connect("doctree-read", localize_glued_numbers)
     app.setup_extension("sphinx_proof")
     app.add_directive_to_domain("prf", "proof", labelled_proof_directive(), override=True)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.2", "env_version": 3}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.3", "env_version": 4}

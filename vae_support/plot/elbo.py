@@ -14,7 +14,7 @@ import numpy as np
 
 from .._checks import check_integer
 from ..inference import FAMILIES
-from ._style import COLORS, as_array, get_ax, tr
+from ._style import COLORS, FOREGROUND, as_array, get_ax, tr
 
 ESTIMATORS = ("reparam", "score", "score_baseline")
 
@@ -42,13 +42,13 @@ def plot_elbo_gap_bars(names: Sequence[str], elbo, log_px: float, ax=None, lang:
         raise ValueError(f"names: expected {elbo.size} labels (one per ELBO), got {len(names)}")
     if (elbo > log_px + 1e-6).any():
         raise ValueError("elbo: an ELBO exceeds log_px; the bound must hold")
-    ax = get_ax(ax, figsize=(7, 4))
+    ax = get_ax(ax, figsize=(7, 4), lang=lang)
     gap = log_px - elbo
     span = max(float(gap.max()), 1e-3)
     floor = float(elbo.min()) - 0.6 * span
     pos = np.arange(elbo.size)
     ax.bar(pos, elbo - floor, bottom=floor, color=COLORS["q"], label="ELBO")
-    ax.bar(pos, gap, bottom=elbo, color="white", edgecolor=COLORS["posterior"], hatch="//",
+    ax.bar(pos, gap, bottom=elbo, color="none", edgecolor=COLORS["posterior"], hatch="//",
            label=r"$\mathrm{KL}(q\,\|\,p(z|x))$")
     ax.axhline(log_px, color=COLORS["posterior"], ls="--", lw=1.5, label=r"$\log p(x)$")
     for i, (e, g) in enumerate(zip(elbo, gap)):
@@ -82,7 +82,7 @@ def plot_elbo_gap_path(paths: dict, log_px: float, ax=None, lang: str = "pt", fl
     names = {"full": tr(lang, "covariância completa", "full covariance"),
              "diagonal": tr(lang, "covariância diagonal", "diagonal covariance")}
     colors = {"full": COLORS["q"], "diagonal": COLORS["q_alt"]}
-    ax = get_ax(ax, figsize=(7, 4))
+    ax = get_ax(ax, figsize=(7, 4), lang=lang)
     for family, values in paths.items():
         if family not in FAMILIES:
             raise ValueError(f"paths: expected keys among {FAMILIES}, got {family!r}")
@@ -116,7 +116,7 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
              "score": tr(lang, "função escore", "score function"),
              "score_baseline": tr(lang, "função escore + baseline", "score function + baseline")}
     colors = {"reparam": COLORS["q"], "score": COLORS["data"], "score_baseline": COLORS["q_alt"]}
-    ax = get_ax(ax, figsize=(6, 4))
+    ax = get_ax(ax, figsize=(6, 4), lang=lang)
     for key, values in variances.items():
         if key not in ESTIMATORS:
             raise ValueError(f"variances: expected keys among {ESTIMATORS}, got {key!r}")
@@ -157,7 +157,7 @@ def plot_digits(images, kind: str = "data", ax=None, lang: str = "pt", ncols: in
     if kind not in titles:
         raise ValueError(f"kind: expected one of {tuple(titles)}, got {kind!r}")
     montage = digit_montage(images, ncols=ncols)
-    ax = get_ax(ax, figsize=(ncols * 0.6, montage.shape[0] / 8 * 0.6 + 0.4))
+    ax = get_ax(ax, figsize=(ncols * 0.6, montage.shape[0] / 8 * 0.6 + 0.4), lang=lang)
     ax.imshow(montage, cmap="gray_r", vmin=0.0, vmax=vmax, interpolation="nearest")
     ax.set_axis_off()
     ax.set_title(titles[kind])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._style import COLORS, as_array, check_lang, get_ax, tr
+from ._style import COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
 
 
 def _check_same_length(**arrays: np.ndarray) -> None:
@@ -45,7 +45,7 @@ def plot_quadrature_cost(dims, n_points, seconds, ax=None, lang: str = "pt"):
     n_points = as_array("n_points", n_points, positive=True)
     seconds = as_array("seconds", seconds, positive=True)
     _check_same_length(dims=dims, n_points=n_points, seconds=seconds)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     bars = ax.bar(dims, n_points, color=COLORS["prior"], width=0.6)
     ax.set_yscale("log")
     for bar, sec in zip(bars, seconds):
@@ -85,7 +85,7 @@ def plot_naive_mc_error(n_samples, errors, ax=None, lang: str = "pt"):
     n_samples = as_array("n_samples", n_samples, positive=True)
     if not isinstance(errors, dict) or not errors:
         raise ValueError("errors: expected a non-empty dict {dimension: array [runs, len(n_samples)]}")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     palette = [COLORS["posterior"], COLORS["q"], COLORS["q_alt"], COLORS["data"], COLORS["prior"]]
     for i, (d, err) in enumerate(errors.items()):
         err = np.asarray(err, dtype=float)
@@ -95,7 +95,7 @@ def plot_naive_mc_error(n_samples, errors, ax=None, lang: str = "pt"):
         low, mid, high = np.percentile(err, [10, 50, 90], axis=0)
         ax.fill_between(n_samples, low, high, color=color, alpha=0.2, linewidth=0)
         ax.plot(n_samples, mid, "o-", color=color, label=f"$d = {d}$")
-    ax.axhline(0.0, color="black", linewidth=1, linestyle="--",
+    ax.axhline(0.0, color=FOREGROUND, linewidth=1, linestyle="--",
                label=tr(lang, "$\\log p(x)$ exato", "exact $\\log p(x)$"))
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=0.1)
@@ -140,7 +140,7 @@ def plot_jensen(w, probs=None, ax=None, lang: str = "pt"):
     w, probs = w[order], probs[order]
     mean_w = float(probs @ w)
     mean_log = float(probs @ np.log(w))
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     grid = np.linspace(0.6 * w.min(), 1.15 * w.max(), 400)
     ax.plot(grid, np.log(grid), color=COLORS["posterior"], label="$\\log w$")
     ax.plot(w, np.log(w), "-", color=COLORS["prior"], marker="o",
@@ -189,12 +189,12 @@ def plot_elbo_terms(scales, reconstruction, kl, log_px, ax=None, lang: str = "pt
     log_px = float(log_px)
     if not np.isfinite(log_px):
         raise ValueError(f"log_px: expected a finite number, got {log_px}")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     ax.plot(scales, reconstruction, color=COLORS["posterior"],
             label=tr(lang, "reconstrução $\\mathbb{E}_q[\\log p(x|z)]$", "reconstruction $\\mathbb{E}_q[\\log p(x|z)]$"))
     ax.plot(scales, -kl, color=COLORS["prior"], label="$-\\mathrm{KL}(q\\,\\|\\,p(z))$")
     ax.plot(scales, reconstruction - kl, color=COLORS["q"], linewidth=2.5, label="ELBO")
-    ax.axhline(log_px, color="black", linestyle="--", linewidth=1, label="$\\log p(x)$")
+    ax.axhline(log_px, color=FOREGROUND, linestyle="--", linewidth=1, label="$\\log p(x)$")
     ax.set_xscale("log")
     ax.set_xlabel(tr(lang, "escala $s$ da covariância de $q$", "scale $s$ of the covariance of $q$"))
     ax.set_ylabel("nats")

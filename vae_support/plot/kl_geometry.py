@@ -27,7 +27,7 @@ from .._checks import as_tensor, check_integer
 from ..inference import QPath
 from ..kl import _check_mvn, kl_mean_gradient
 from ..toy import Grid1D
-from ._style import COLORS, check_lang, get_ax, tr
+from ._style import COLORS, FOREGROUND, check_lang, get_ax, localize, tr
 from .latent_space import _ellipse
 
 __all__ = [
@@ -76,7 +76,7 @@ def plot_candidates(grid: Grid1D, candidates: Sequence[tuple[float, float]], ax=
         Standard deviations, not variances.
     """
     check_lang(lang)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     z = grid.z.numpy()
     ax.fill_between(z, grid.posterior_density().numpy(), color=COLORS["posterior"], alpha=0.3)
     ax.plot(z, grid.posterior_density().numpy(), color=COLORS["posterior"], label=tr(lang, "posterior p(z|x)", "posterior p(z|x)"))
@@ -108,7 +108,7 @@ def plot_kl_gradient_field(posterior: MultivariateNormal, q_mean, q_cov, lim=(-2
     contours at right angles (the gradient of a quadratic form), not toward its centre.
     """
     check_lang(lang)
-    ax = get_ax(ax, figsize=(5, 5))
+    ax = get_ax(ax, figsize=(5, 5), lang=lang)
     _mvn_contours(ax, _check_mvn("posterior", posterior), lim, COLORS["posterior"])
     q = MultivariateNormal(as_tensor("q_mean", q_mean).to(posterior.mean.dtype), as_tensor("q_cov", q_cov).to(posterior.mean.dtype))
     _mvn_contours(ax, q, lim, COLORS["q"], linestyles="dashed")
@@ -133,12 +133,12 @@ def plot_kl_gradient_field(posterior: MultivariateNormal, q_mean, q_cov, lim=(-2
 def plot_elbo_path(path: QPath, ax=None, lang: str = "pt"):
     r"""ELBO, KL(q‖p(z|x)) and their sum along an optimization path: the sum is :math:`\log p(x)` at every step."""
     check_lang(lang)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     steps = np.arange(len(path.elbo))
     ax.plot(steps, path.elbo.numpy(), color=COLORS["q"], label="ELBO")
     ax.plot(steps, path.kl.numpy(), color=COLORS["data"], label="KL(q ‖ p(z|x))")
     ax.plot(steps, (path.elbo + path.kl).numpy(), color=COLORS["posterior"], lw=3, alpha=0.6, label="ELBO + KL")
-    ax.axhline(float(path.log_px), color="k", ls=":", label="log p(x)")
+    ax.axhline(float(path.log_px), color=FOREGROUND, ls=":", label="log p(x)")
     ax.set_xlabel(tr(lang, "passo de otimização", "optimization step"))
     ax.set_ylabel("nats")
     ax.legend(fontsize=8)
@@ -156,6 +156,7 @@ def animate_q_path(posterior: MultivariateNormal, path: QPath, frames: int = 16,
     check_lang(lang)
     frames = check_integer("frames", frames, minimum=2)
     fig, ax = plt.subplots(figsize=(4, 4), dpi=dpi)
+    localize(ax, lang)
     _mvn_contours(ax, _check_mvn("posterior", posterior), lim, COLORS["posterior"])
     _ellipse(ax, posterior.mean.numpy(), posterior.covariance_matrix.numpy(), COLORS["posterior"], n_std=2.0, lw=1, ls=":")
     idx = np.unique(np.expm1(np.linspace(0.0, np.log(len(path.elbo)), frames)).round().astype(int))
@@ -190,7 +191,7 @@ def plot_forward_reverse(grid: Grid1D, fits: dict, ax=None, lang: str = "pt"):
     standard deviation.
     """
     check_lang(lang)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     z = grid.z.numpy()
     post = grid.posterior_density().numpy()
     ax.fill_between(z, post, color=COLORS["posterior"], alpha=0.3, label="p(z|x)")
@@ -214,7 +215,7 @@ def draw_q_explorer(state, ax=None, lang: str = "pt"):
     draw through this function.
     """
     check_lang(lang)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     ax.clear()
     ax.fill_between(state.z, state.posterior, color=COLORS["posterior"], alpha=0.3, label="p(z|x)")
     ax.plot(state.z, state.q, color=COLORS["q"], lw=2, label=f"q = N({state.mean:.2f}, {state.std:.2f}²)")
@@ -234,6 +235,7 @@ def animate_q_explorer(states: Sequence, lang: str = "pt", dpi: int = 60) -> ani
     if len(states) < 2:
         raise ValueError(f"states: expected at least 2 frames, got {len(states)}")
     fig, ax = plt.subplots(figsize=(5, 3.2), dpi=dpi)
+    localize(ax, lang)
     fig.subplots_adjust(top=0.82, bottom=0.16)
 
     def update(k):
@@ -282,6 +284,7 @@ def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=N
         raise ValueError(f"centers, recon_grad, reg_grad: expected equal shapes [G, 2], got {c.shape}, {r.shape}, {g.shape}")
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(13, 4.2), layout="constrained")
+    localize(axes, lang)
     lo, hi = c.min(0), c.max(0)
     n = int(round(math.sqrt(len(c))))
     spacing = (hi[0] - lo[0]) / max(n - 1, 1)
@@ -325,7 +328,7 @@ def plot_regularization_field(centers, field, components=None, ax=None, lang: st
     components : Tensor [K, 2], optional
     """
     check_lang(lang)
-    ax = get_ax(ax, figsize=(5, 5))
+    ax = get_ax(ax, figsize=(5, 5), lang=lang)
     c, f = np.asarray(centers, dtype=float), np.asarray(field, dtype=float)
     if c.shape != f.shape or c.ndim != 2 or c.shape[1] != 2:
         raise ValueError(f"centers, field: expected equal shapes [G, 2], got {c.shape} and {f.shape}")
@@ -334,7 +337,7 @@ def plot_regularization_field(centers, field, components=None, ax=None, lang: st
               width=0.004, label=tr(lang, "regularização (−∇KL)", "regularization (−∇KL)"))
     if components is not None:
         m = np.asarray(components, dtype=float)
-        ax.scatter(m[:, 0], m[:, 1], marker="x", s=90, color="black",
+        ax.scatter(m[:, 0], m[:, 1], marker="x", s=90, color=FOREGROUND,
                    label=tr(lang, "médias das componentes da priori", "means of the prior's components"))
     ax.set_aspect("equal")
     ax.set_xlabel("$z_1$")
@@ -352,6 +355,7 @@ def plot_reparameterization(eps_lines, z_lines, axes=None, lang: str = "pt"):
     check_lang(lang)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(8, 4))
+    localize(axes, lang)
     eps_lines, z_lines = np.asarray(eps_lines, dtype=float), np.asarray(z_lines, dtype=float)
     if eps_lines.shape != z_lines.shape or eps_lines.ndim != 4:
         raise ValueError(f"eps_lines, z_lines: expected equal shapes [2, lines, points, 2], got {eps_lines.shape}, {z_lines.shape}")
@@ -381,7 +385,7 @@ def plot_reparameterization(eps_lines, z_lines, axes=None, lang: str = "pt"):
 def draw_digit(image, ax=None, lang: str = "pt", vmax: float = 16.0):
     """Show one decoded image [side, side] (pixel means, Digits: 0..16) in grey levels."""
     check_lang(lang)
-    ax = get_ax(ax, figsize=(2.5, 2.5))
+    ax = get_ax(ax, figsize=(2.5, 2.5), lang=lang)
     image = np.asarray(image, dtype=float)
     if image.ndim != 2:
         raise ValueError(f"image: expected shape [side, side], got {image.shape}")
@@ -416,8 +420,9 @@ def animate_latent_walk(path, images, means=None, labels=None, extent: float = 3
     if path.ndim != 2 or path.shape[1] != 2 or images.ndim != 3 or len(images) != len(path):
         raise ValueError(f"path, images: expected shapes [T, 2] and [T, side, side], got {path.shape}, {images.shape}")
     fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(6, 3), dpi=dpi)
+    localize([ax_z, ax_x], lang)
     _latent_backdrop(ax_z, means, labels, extent, lang)
-    ax_z.plot(path[:, 0], path[:, 1], "k:", lw=1)
+    ax_z.plot(path[:, 0], path[:, 1], ":", color=FOREGROUND, lw=1)
     (marker,) = ax_z.plot(path[:1, 0], path[:1, 1], "k*", ms=14)
     fig.tight_layout()
 

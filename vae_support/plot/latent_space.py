@@ -15,7 +15,7 @@ from matplotlib.patches import Ellipse
 from torch.distributions import Distribution
 
 from .._checks import check_integer
-from ._style import COLORS, as_array, check_lang, get_ax, tr
+from ._style import COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
 from .elbo import digit_montage
 from .training import _check_runs
 
@@ -68,7 +68,7 @@ def plot_decoded_grid(images, coords, ax=None, lang: str = "pt", vmax: float = 1
     if images.shape != (n, n, 64):
         raise ValueError(f"images: expected shape ({n}, {n}, 64) to match coords, got {images.shape}")
     montage = digit_montage(images[::-1].reshape(n * n, 64), ncols=n)
-    ax = get_ax(ax, figsize=(6, 6))
+    ax = get_ax(ax, figsize=(6, 6), lang=lang)
     ax.imshow(montage, cmap="gray_r", vmin=0.0, vmax=vmax, interpolation="nearest", extent=(0, n, 0, n))
     ticks = np.arange(n) + 0.5
     labels = [f"{c:.2g}" for c in coords]
@@ -100,7 +100,7 @@ def plot_digit_rows(rows: Mapping[str, object], ax=None, lang: str = "pt", vmax:
         raise ValueError(f"rows: expected arrays of one shape [m, 64], got {[a.shape for a in arrays]}")
     m = arrays[0].shape[0]
     montage = digit_montage(np.concatenate(arrays), ncols=m)
-    ax = get_ax(ax, figsize=(0.6 * m + 1.5, 0.6 * len(arrays) + 0.3))
+    ax = get_ax(ax, figsize=(0.6 * m + 1.5, 0.6 * len(arrays) + 0.3), lang=lang)
     ax.imshow(montage, cmap="gray_r", vmin=0.0, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks(np.arange(len(arrays)) * 8 + 3.5, [_name(lang, k) for k in rows])
@@ -131,7 +131,7 @@ def plot_path_norms(t, norms: Mapping[str, object], typical: float, ax=None, lan
     _check_runs("norms", norms)
     t = as_array("t", t)
     palette = [COLORS["q"], COLORS["q_alt"], COLORS["posterior"]]
-    ax = get_ax(ax, figsize=(5, 3.5))
+    ax = get_ax(ax, figsize=(5, 3.5), lang=lang)
     for i, (name, values) in enumerate(norms.items()):
         values = as_array(f"norms[{name!r}]", values, ndim=2)
         if values.shape[0] != t.shape[0]:
@@ -168,7 +168,7 @@ def plot_anomaly_scores(scores, is_anomaly, ax=None, lang: str = "pt", bins: int
     if flags.shape != scores.shape or flags.all() or not flags.any():
         raise ValueError("is_anomaly: expected one flag per score, with both classes present")
     edges = np.histogram_bin_edges(scores, bins=bins)
-    ax = get_ax(ax, figsize=(5, 3.5))
+    ax = get_ax(ax, figsize=(5, 3.5), lang=lang)
     ax.hist(scores[~flags], bins=edges, density=True, alpha=0.6, color=COLORS["posterior"], label=_name(lang, "normal"))
     ax.hist(scores[flags], bins=edges, density=True, alpha=0.6, color=COLORS["data"], label=_name(lang, "heldout"))
     ax.set_xlabel(tr(lang, "escore −ELBO (nats)", "score −ELBO (nats)"))
@@ -194,7 +194,7 @@ def plot_roc(curves: Mapping[str, tuple], ax=None, lang: str = "pt"):
 
     check_lang(lang)
     _check_runs("curves", curves)
-    ax = get_ax(ax, figsize=(4.2, 4))
+    ax = get_ax(ax, figsize=(4.2, 4), lang=lang)
     palette = [COLORS["data"], COLORS["q"], COLORS["q_alt"], COLORS["posterior"]]
     for i, (name, (scores, flags)) in enumerate(curves.items()):
         scores = as_array(f"curves[{name!r}] scores", scores)
@@ -234,7 +234,7 @@ def plot_prior_density(prior: Distribution, extent: float = 3.5, ax=None, lang: 
     Z1, Z2 = torch.meshgrid(xs, xs, indexing="xy")
     with torch.no_grad():
         density = prior.log_prob(torch.stack([Z1, Z2], -1)).exp()
-    ax = get_ax(ax, figsize=(5, 5))
+    ax = get_ax(ax, figsize=(5, 5), lang=lang)
     ax.contourf(Z1.numpy(), Z2.numpy(), density.numpy(), levels=12, cmap="Greys", alpha=0.5, zorder=0)
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
@@ -258,13 +258,13 @@ def plot_norm_concentration(norms: Mapping[int, object], ax=None, lang: str = "p
     """
     check_lang(lang)
     _check_runs("norms", norms)
-    ax = get_ax(ax, figsize=(6, 3.5))
+    ax = get_ax(ax, figsize=(6, 3.5), lang=lang)
     cmap = __import__("matplotlib").colormaps["viridis"]
     for i, (d, values) in enumerate(norms.items()):
         scaled = as_array(f"norms[{d!r}]", values) / math.sqrt(check_integer("d", d))
         ax.hist(scaled, bins=bins, range=(0, 2.5), density=True, histtype="stepfilled", alpha=0.45,
                 color=cmap(i / max(len(norms) - 1, 1)), label=f"d = {d}")
-    ax.axvline(1.0, color="black", ls=":", lw=1)
+    ax.axvline(1.0, color=FOREGROUND, ls=":", lw=1)
     ax.set_xlabel("‖z‖ / √d")
     ax.set_ylabel(tr(lang, "densidade", "density"))
     ax.legend(frameon=False, fontsize=8)
@@ -290,7 +290,7 @@ def plot_kl_vs_dimension(dims, exact, estimate=None, stderr=None, ax=None, lang:
     dims, exact = as_array("dims", dims), as_array("exact", exact)
     if dims.shape != exact.shape:
         raise ValueError(f"dims, exact: expected equal shapes, got {dims.shape} and {exact.shape}")
-    ax = get_ax(ax, figsize=(5, 3.5))
+    ax = get_ax(ax, figsize=(5, 3.5), lang=lang)
     ax.plot(dims, exact, color=COLORS["posterior"], lw=2, marker="o", label=tr(lang, "forma fechada", "closed form"))
     if estimate is not None:
         estimate = as_array("estimate", estimate)
@@ -340,11 +340,11 @@ def plot_posterior_ellipses_2d(means, covs, labels=None, names: Sequence[str] = 
     if means.shape[1] != 2 or covs.shape != (means.shape[0], 2, 2):
         raise ValueError(f"means, covs: expected [n, 2] and [n, 2, 2], got {means.shape} and {covs.shape}")
     cmap = __import__("matplotlib").colormaps["tab10"]
-    ax = get_ax(ax, figsize=(4.5, 4.5))
+    ax = get_ax(ax, figsize=(4.5, 4.5), lang=lang)
     for i in range(means.shape[0]):
         color = COLORS["q"] if labels is None else cmap(int(labels[i]) % 10)
         _ellipse(ax, means[i], covs[i], color, lw=0.8, alpha=0.8)
-    _ellipse(ax, (0.0, 0.0), np.eye(2), "black", ls="--", lw=1.5,
+    _ellipse(ax, (0.0, 0.0), np.eye(2), FOREGROUND, ls="--", lw=1.5,
              label=tr(lang, "prior N(0, I), 1 desvio", "prior N(0, I), 1 std"))
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
@@ -375,7 +375,7 @@ def plot_diagonal_gap(rho, kl, measured=None, ax=None, lang: str = "pt"):
     rho, kl = as_array("rho", rho), as_array("kl", kl)
     if rho.shape != kl.shape:
         raise ValueError(f"rho, kl: expected equal shapes, got {rho.shape} and {kl.shape}")
-    ax = get_ax(ax, figsize=(5, 3.5))
+    ax = get_ax(ax, figsize=(5, 3.5), lang=lang)
     ax.plot(rho, kl, color=COLORS["q"], lw=2, label=tr(lang, "melhor q diagonal", "best diagonal q"))
     if measured is not None:
         r, k = (as_array("measured", m) for m in measured)
@@ -404,7 +404,7 @@ def plot_diagonal_fit(mean, cov_posterior, cov_q, ax=None, lang: str = "pt"):
     covs = [np.asarray(c.detach().cpu() if hasattr(c, "detach") else c, dtype=float) for c in (cov_posterior, cov_q)]
     if mean.shape != (2,) or any(c.shape != (2, 2) for c in covs):
         raise ValueError("mean, cov_posterior, cov_q: expected shapes [2], [2, 2], [2, 2]")
-    ax = get_ax(ax, figsize=(4.5, 4.5))
+    ax = get_ax(ax, figsize=(4.5, 4.5), lang=lang)
     for cov, key, color in zip(covs, ("posterior", "diagonal"), (COLORS["posterior"], COLORS["q"])):
         for n_std in (1.0, 2.0):
             _ellipse(ax, mean, cov, color, n_std=n_std, lw=2, label=_name(lang, key) if n_std == 1.0 else None)

@@ -28,7 +28,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ._style import COLORS, as_array, check_lang, get_ax, tr
+from ._style import COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
 
 __all__ = [
     "plot_inference_gaps",
@@ -88,12 +88,12 @@ def plot_inference_gaps(log_px, elbo_optimized, elbo_amortized, ax=None, lang: s
     approx, amort = log_px - opt, opt - amo
     order = np.argsort(approx + amort)
     idx = np.arange(len(order))
-    ax = get_ax(ax, figsize=(7, 3.5))
+    ax = get_ax(ax, figsize=(7, 3.5), lang=lang)
     ax.bar(idx, approx[order], color=COLORS["posterior"],
            label=tr(lang, "gap de aproximação", "approximation gap"))
     ax.bar(idx, amort[order], bottom=approx[order], color=COLORS["q"],
            label=tr(lang, "gap de amortização", "amortization gap"))
-    ax.axhline(0.0, color="black", lw=0.8)
+    ax.axhline(0.0, color=FOREGROUND, lw=0.8)
     ax.set_xlabel(tr(lang, "imagem de teste (ordenada pelo gap total)", "test image (sorted by total gap)"))
     ax.set_ylabel(tr(lang, "gap (nats)", "gap (nats)"))
     ax.legend(frameon=False)
@@ -124,7 +124,7 @@ def plot_kl_per_dimension(kl_per_dim: Mapping[str, object], ax=None, lang: str =
     d = next(iter(sizes))[0]
     width = 0.8 / len(arrays)
     palette = [COLORS["data"], COLORS["q"], COLORS["q_alt"], COLORS["posterior"], COLORS["prior"]]
-    ax = get_ax(ax, figsize=(7, 3.5))
+    ax = get_ax(ax, figsize=(7, 3.5), lang=lang)
     for i, (name, values) in enumerate(arrays.items()):
         ax.bar(np.arange(d) + (i - (len(arrays) - 1) / 2) * width, values, width=width,
                color=palette[i % len(palette)], label=name)
@@ -153,7 +153,7 @@ def plot_curves(curves: Mapping[str, object], quantity: str, ax=None, lang: str 
     _check_runs("curves", curves)
     if quantity not in QUANTITY_LABELS:
         raise ValueError(f"quantity: expected one of {sorted(QUANTITY_LABELS)}, got {quantity!r}")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     for name, values in curves.items():
         y = as_array(f"curves[{name!r}]", values)
         ax.plot(np.arange(1, len(y) + 1), y, label=name)
@@ -188,7 +188,7 @@ def plot_rate_distortion(rate, distortion, betas, ax=None, lang: str = "pt"):
     betas = as_array("betas", betas)
     if not (rate.shape == distortion.shape == betas.shape):
         raise ValueError(f"rate, distortion, betas: expected equal shapes, got {rate.shape}, {distortion.shape}, {betas.shape}")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     ax.plot(rate, distortion, "o-", color=COLORS["q"], label=tr(lang, "modelos treinados", "trained models"))
     for r, d, b in zip(rate, distortion, betas):
         ax.annotate(f"β={b:g}", (r, d), textcoords="offset points", xytext=(5, 5), fontsize=8)
@@ -226,7 +226,7 @@ def plot_bound_vs_k(ks, bounds: Mapping[str, object], reference: Mapping[str, fl
     ks = as_array("ks", ks)
     if (ks <= 0).any():
         raise ValueError("ks: expected positive numbers of samples")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     colors = {}
     for name, values in bounds.items():
         y = as_array(f"bounds[{name!r}]", values)
@@ -261,7 +261,7 @@ def plot_gradient_variance(ks, variances: Mapping[str, object], ax=None, lang: s
     check_lang(lang)
     _check_runs("variances", variances)
     ks = as_array("ks", ks)
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     for name, values in variances.items():
         y = as_array(f"variances[{name!r}]", values)
         if y.shape != ks.shape or (y <= 0).any():
@@ -296,11 +296,11 @@ def plot_latent_scatter(z, labels, centers=None, ax=None, lang: str = "pt"):
     labels = as_array("labels", labels)
     if z.shape[1] != 2 or labels.shape[0] != z.shape[0]:
         raise ValueError(f"z, labels: expected z [n, 2] and labels [n], got {z.shape} and {labels.shape}")
-    ax = get_ax(ax, figsize=(5, 5))
+    ax = get_ax(ax, figsize=(5, 5), lang=lang)
     points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
     if centers is not None:
         centers = as_array("centers", centers, ndim=2)
-        ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=80, color="black",
+        ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=80, color=FOREGROUND,
                    label=tr(lang, "médias das componentes da prior", "means of the prior's components"))
         ax.legend(frameon=False, loc="upper right")
     ax.figure.colorbar(points, ax=ax, ticks=range(10), label=tr(lang, "dígito", "digit"))
@@ -330,7 +330,7 @@ def plot_objective_curves(param, curves: Mapping[str, object], xlabel: Sequence[
     param = as_array("param", param)
     if len(xlabel) != 2:
         raise ValueError(f"xlabel: expected a pair (pt, en), got {xlabel!r}")
-    ax = get_ax(ax)
+    ax = get_ax(ax, lang=lang)
     for name, values in curves.items():
         y = as_array(f"curves[{name!r}]", values)
         if y.shape != param.shape:
