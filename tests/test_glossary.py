@@ -89,7 +89,7 @@ def violations(text: str, where: str) -> list[str]:
     for form, prescribed, pattern in PATTERNS:
         for match in pattern.finditer(clean):
             line = clean.count("\n", 0, match.start()) + 1
-            found.append(f"{where}, line {line}: {text[match.start():match.end()]!r} — write {prescribed!r} "
+            found.append(f"{where}, line {line}: {clean[match.start():match.end()]!r} — write {prescribed!r} "
                          f"(forbidden form {form!r}, glossary: book/pt/notation.md)")
     return found
 
