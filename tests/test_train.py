@@ -6,7 +6,8 @@ import torch
 
 from vae_support.data import load_digits
 from vae_support.models import VAE, DiscreteVAE
-from vae_support.train import NonFiniteLossError, TrainConfig, active_units, evaluate, fit, load_checkpoint, load_model
+from vae_support.train import (NonFiniteLossError, TrainConfig, active_units, evaluate, fit, kl_weight, load_checkpoint,
+                               load_model, steps_per_epoch)
 
 FAST = dict(batch_size=100, progress=False)
 
@@ -67,11 +68,36 @@ def test_iwae_objective_is_above_the_elbo_and_vimco_trains_the_discrete_model(di
 
 def test_warmup_schedule_and_free_bits_floor(digits):
     train, _ = digits
-    h = fit(small_vae(), train, config=TrainConfig(epochs=4, warmup_epochs=3, beta=0.9, **FAST))
-    assert h.beta == pytest.approx([0.3, 0.6, 0.9, 0.9])
+    # 300 images, batches of 100: S = 3 steps per epoch; W = 2 epochs, so the weight is 0.9·s/6 at
+    # global step s = 0..5 and 0.9 from step 6 on. Epoch means: 0.9·(0+1+2)/18 = 0.15,
+    # 0.9·(3+4+5)/18 = 0.6, then 0.9.
+    h = fit(small_vae(), train, config=TrainConfig(epochs=4, warmup_epochs=2, beta=0.9, **FAST))
+    assert h.beta == pytest.approx([0.15, 0.6, 0.9, 0.9])
     # free bits far above every coordinate's KL: the objective is reconstruction − β·z_dim·λ
     h = fit(small_vae(), train, config=TrainConfig(epochs=1, free_bits=50.0, **FAST))
     assert h.train_objective[0] == pytest.approx(h.train_reconstruction[0] - 2 * 50.0, rel=1e-5)
+
+
+def test_kl_weight_ramps_per_step_from_zero_to_beta():
+    cfg = TrainConfig(beta=0.9, warmup_epochs=2, progress=False)
+    # W·S = 2·3 = 6 steps: 0 at step 0, 0.9·s/6 in between, 0.9 from step 6 on
+    assert kl_weight(cfg, 0, 3) == 0.0
+    assert [kl_weight(cfg, s, 3) for s in range(8)] == pytest.approx([0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 0.9])
+    assert kl_weight(cfg, 10_000, 3) == pytest.approx(0.9)
+    assert kl_weight(TrainConfig(beta=0.5, progress=False), 0, 3) == 0.5  # no warm-up: β from the start
+    assert steps_per_epoch(300, 100) == 3 and steps_per_epoch(301, 100) == 4 and steps_per_epoch(5, 100) == 1
+    with pytest.raises(ValueError, match="step"):
+        kl_weight(cfg, -1, 3)
+    with pytest.raises(ValueError, match="n_steps_per_epoch"):
+        kl_weight(cfg, 0, 0)
+
+
+def test_first_step_of_the_warm_up_ignores_the_kl(digits):
+    # weight 0 at step 0: with one step per epoch, epoch 1's objective is the reconstruction alone
+    train, _ = digits
+    h = fit(small_vae(), train, config=TrainConfig(epochs=1, warmup_epochs=3, batch_size=300, progress=False))
+    assert h.beta == [0.0]
+    assert h.train_objective[0] == pytest.approx(h.train_reconstruction[0], rel=1e-6)
 
 
 def test_early_stopping_keeps_the_best_epoch(digits):

@@ -4,12 +4,17 @@ Objectives (``TrainConfig.objective``), each maximized in expectation over mini-
 
 * ``"elbo"`` — the β-weighted ELBO with reparameterized samples and the closed-form KL when one
   exists (book equations ``eq-elbo-decomposition``, ``eq-beta-elbo``), with optional KL warm-up
-  (β grows linearly from β/warmup_epochs at the first epoch to β at epoch ``warmup_epochs``; Bowman et al., 2016; Sønderby et al., 2016)
+  (the KL weight grows linearly per optimizer step from 0 at the first step to β at the end of
+  epoch ``warmup_epochs``, see :func:`kl_weight`; Bowman et al., 2016; Sønderby et al., 2016)
   and free bits (each latent coordinate's batch-averaged KL is floored at ``free_bits`` nats;
   Kingma et al., 2016);
 * ``"iwae"`` — the importance-weighted bound :math:`\mathcal L_K` (``eq-iwae``) with K = ``k``;
 * ``"vimco"`` — :math:`\mathcal L_K` with the VIMCO score-function estimator, for models whose
   latents cannot be reparameterized (:class:`vae_support.models.DiscreteVAE`).
+
+Seeds: :func:`over_seeds` / :func:`train_over_seeds` run one configuration over several seeds
+(mean ± sample sd of each metric); :func:`paired_difference` compares two configurations seed by
+seed and says whether the difference is within the seed-to-seed noise.
 
 Safety: inputs are checked once before training (and each augmented batch against the
 likelihood's support); a non-finite loss or gradient stops training with
@@ -48,7 +53,7 @@ from torch.distributions import Independent
 from tqdm.auto import tqdm
 
 from . import bounds, gradients
-from ._checks import as_tensor, check_finite, check_integer, check_nonnegative_scalar, check_not_empty
+from ._checks import as_tensor, check_finite, check_integer, check_nonnegative_scalar, check_not_empty, check_real
 from .models import ForwardPass, LatentVariableModel, kl_per_dimension
 from .seeding import set_seed
 
@@ -92,7 +97,12 @@ class TrainConfig:
     beta : float
         Weight of the KL term (``"elbo"`` only; 1 = the ELBO).
     warmup_epochs : int
-        KL warm-up: β grows linearly from β/warmup_epochs to β over these epochs (0 = off).
+        KL warm-up (0 = off): the KL weight grows linearly *per optimizer step*, from 0 at the
+        first step to β after ``warmup_epochs`` epochs, then stays at β:
+        :math:`\beta_s = \beta \min(1, s / (W S))` for the 0-based global step s, W =
+        ``warmup_epochs`` and S steps per epoch (:func:`kl_weight`). The first steps thus
+        train with almost no KL (a reconstruction-only phase), as in Bowman et al. (2016).
+        ``History.beta`` records each epoch's mean weight.
     free_bits : float
         Floor, in nats, of each latent coordinate's batch-averaged KL (0 = off).
     patience : int or None
@@ -367,11 +377,41 @@ def _as_x(name: str, data) -> torch.Tensor:
     return x
 
 
-def _beta_at(config: TrainConfig, epoch: int) -> float:
-    """KL weight of ``epoch`` (1-based): linear warm-up to ``config.beta`` over ``warmup_epochs``."""
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch of ``n`` images: ``ceil(n / batch_size)`` (the last batch may be smaller)."""
+    n = check_integer("n", n)
+    batch_size = check_integer("batch_size", batch_size)
+    return -(-n // batch_size)
+
+
+def kl_weight(config: TrainConfig, step: int, n_steps_per_epoch: int) -> float:
+    r"""KL weight at optimizer step ``step`` (0-based, counted over all epochs): the warm-up ramp.
+
+    .. math:: \beta_s = \beta \, \min\!\left(1, \frac{s}{W S}\right),
+
+    with W = ``config.warmup_epochs`` and S = ``n_steps_per_epoch``; without warm-up (W = 0)
+    the weight is β at every step. The first step has weight 0, the weight reaches β at step
+    W·S (the first step after the warm-up epochs) and grows by β/(W·S) per step in between.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Supplies ``beta`` and ``warmup_epochs``.
+    step : int
+        Global optimizer step, 0-based (step s of epoch e, both 1-based, is (e − 1)·S + s − 1).
+    n_steps_per_epoch : int
+        S, from :func:`steps_per_epoch`.
+
+    Returns
+    -------
+    float
+        The weight of the KL term at that step.
+    """
+    step = check_integer("step", step, minimum=0)
+    n_steps_per_epoch = check_integer("n_steps_per_epoch", n_steps_per_epoch)
     if config.warmup_epochs == 0:
         return config.beta
-    return config.beta * min(1.0, epoch / config.warmup_epochs)
+    return config.beta * min(1.0, step / (config.warmup_epochs * n_steps_per_epoch))
 
 
 def _loss(model: LatentVariableModel, xb: torch.Tensor, config: TrainConfig, beta: float, acc: _Accumulator):
@@ -820,16 +860,19 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
 
     model.train()
     n = x_train.shape[0]
+    n_steps = steps_per_epoch(n, config.batch_size)
     previous = None  # the last mini-batch that completed a step: the probe of the "last good weights"
     good = _GoodWeights(model, average)
     bar = tqdm(range(start_epoch + 1, config.epochs + 1), disable=not config.progress, desc="fit", leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
-        beta = _beta_at(config, epoch)
         acc = _Accumulator()
+        betas = []
         perm = torch.randperm(n, device=x_train.device)
         good.start_epoch(epoch)
         for step, idx in enumerate(perm.split(config.batch_size), start=1):
+            beta = kl_weight(config, (epoch - 1) * n_steps + step - 1, n_steps)
+            betas.append(beta)
             xb = x_train[idx] if augment is None else _checked_augment(model, augment, x_train[idx])
             loss = _loss(model, xb, config, beta, acc)
             if not torch.isfinite(loss):
@@ -850,7 +893,7 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
             average.swap()  # evaluate, select and save the averaged weights
         _record(history, "train", acc.result())
         history.train_objective.append(acc.mean("objective"))
-        history.beta.append(beta)
+        history.beta.append(sum(betas) / len(betas))
         history.lr.append(optimizer.param_groups[0]["lr"])
         for group in optimizer.param_groups:
             group["lr"] *= config.lr_decay
@@ -886,3 +929,204 @@ def _fit(model: LatentVariableModel, train, val, config: TrainConfig, resume, au
         average.swap()  # return the averaged weights
     model.eval()
     return history
+
+
+# ---------------------------------------------------------------------------------------------
+# Seed discipline: one configuration over several seeds, and paired comparisons of two.
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Per-seed metrics of one configuration and their mean and standard deviation.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+        The seeds, in the order they ran.
+    values : dict of str to tuple of float
+        ``values[metric][i]`` is the metric of ``seeds[i]``.
+    mean, sd : dict of str to float
+        Mean and sample standard deviation (n − 1 in the denominator) of each metric over the seeds.
+    """
+
+    seeds: tuple
+    values: dict
+    mean: dict
+    sd: dict
+
+    def __str__(self) -> str:
+        return ", ".join(f"{m} = {self.mean[m]:.4g} ± {self.sd[m]:.4g}" for m in self.values)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    r"""Per-seed differences a − b of one metric between two configurations trained on the same seeds.
+
+    Attributes
+    ----------
+    metric : str
+    seeds : tuple of int
+    differences : tuple of float
+        :math:`d_i = a_i - b_i`, seed by seed.
+    mean, sd : float
+        Mean :math:`\bar d` and sample standard deviation :math:`s_d` (n − 1) of the differences.
+    within_noise : bool
+        ``abs(mean) <= sd``: the difference is no larger than its own seed-to-seed spread.
+    """
+
+    metric: str
+    seeds: tuple
+    differences: tuple
+    mean: float
+    sd: float
+    within_noise: bool
+
+    def __str__(self) -> str:
+        verdict = "within noise" if self.within_noise else "beyond the seed spread"
+        return f"{self.metric}: a - b = {self.mean:.4g} ± {self.sd:.4g} ({verdict})"
+
+
+def _mean_sd(values: list) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    return mean, (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
+
+
+def _check_seeds(seeds) -> tuple:
+    try:
+        seeds = tuple(seeds)
+    except TypeError as err:
+        raise TypeError(f"seeds: expected a sequence of integers, got {type(seeds).__name__}") from err
+    seeds = tuple(check_integer("seeds", s, minimum=0) for s in seeds)
+    if len(seeds) < 2:
+        raise ValueError(f"seeds: expected at least 2 seeds (a spread needs two), got {len(seeds)}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds: expected distinct seeds, got {seeds}")
+    return seeds
+
+
+def over_seeds(run, seeds=(0, 1, 2)) -> SeedSummary:
+    r"""Run one configuration once per seed and summarize its metrics (mean ± sd over the seeds).
+
+    Parameters
+    ----------
+    run : callable
+        ``run(seed) -> dict[str, float]``: trains and evaluates the configuration with that seed
+        (the seed of the weights' initialization *and* of training) and returns its metrics,
+        e.g. ``{"elbo": ..., "log_px": ...}``. Every seed must return the same metric names.
+        :func:`train_over_seeds` builds such a ``run`` for :func:`fit`.
+    seeds : sequence of int
+        At least two distinct non-negative seeds (the course uses three).
+
+    Returns
+    -------
+    SeedSummary
+        Per-seed values, mean and sample standard deviation
+        :math:`s = \sqrt{\sum_i (v_i - \bar v)^2 / (n - 1)}` of each metric.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Fewer than two seeds, repeated or negative seeds, a ``run`` that is not callable, or one
+        that returns no metrics, other names for another seed, or a non-finite value.
+    """
+    if not callable(run):
+        raise TypeError(f"run: expected a callable seed -> dict of metrics, got {type(run).__name__}")
+    seeds = _check_seeds(seeds)
+    per_seed = {}
+    names = None
+    for seed in seeds:
+        metrics = run(seed)
+        if not isinstance(metrics, dict) or not metrics:
+            raise ValueError(f"run: expected a non-empty dict of metrics for seed {seed}, got {metrics!r}")
+        if names is None:
+            names = list(metrics)
+        elif set(metrics) != set(names):
+            raise ValueError(f"run: seed {seed} returned metrics {sorted(metrics)}, seed {seeds[0]} {sorted(names)}")
+        for name in names:
+            v = check_real(f"run(seed={seed})[{name!r}]", float(metrics[name]))
+            per_seed.setdefault(name, []).append(v)
+    stats = {name: _mean_sd(vs) for name, vs in per_seed.items()}
+    return SeedSummary(seeds=seeds, values={m: tuple(v) for m, v in per_seed.items()},
+                       mean={m: s[0] for m, s in stats.items()}, sd={m: s[1] for m, s in stats.items()})
+
+
+def train_over_seeds(build, train, config: TrainConfig | None = None, seeds=(0, 1, 2), *, val=None,
+                     evaluate=None, **overrides) -> SeedSummary:
+    r"""Train a fresh model per seed with :func:`fit` and summarize its metrics (:func:`over_seeds`).
+
+    For each seed: ``set_seed(seed)``, ``model = build()``, ``history = fit(model, train, val,
+    config, seed=seed, **overrides)``, ``metrics = evaluate(model, history)``. The seed thus sets
+    the initialization, the mini-batch order and the samples; everything else is the same.
+
+    Parameters
+    ----------
+    build : callable
+        ``build() -> model``: a new, untrained model (e.g. ``lambda: VAE(z_dim=2)``).
+    train, val, config, **overrides
+        As in :func:`fit` (``config.seed`` is replaced by each seed).
+    seeds : sequence of int
+        At least two distinct seeds.
+    evaluate : callable, optional
+        ``evaluate(model, history) -> dict[str, float]``. Default: the last epoch's training
+        ELBO (``"train_elbo"``) and, with ``val``, validation ELBO (``"val_elbo"``), nats per image.
+
+    Returns
+    -------
+    SeedSummary
+    """
+    if not callable(build):
+        raise TypeError(f"build: expected a callable returning a new model, got {type(build).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate: expected a callable (model, history) -> dict, got {type(evaluate).__name__}")
+
+    def default(model, history):
+        out = {"train_elbo": history.train_elbo[-1]}
+        if history.val_elbo:
+            out["val_elbo"] = history.val_elbo[-1]
+        return out
+
+    def run(seed):
+        set_seed(seed)
+        model = build()
+        history = fit(model, train, val, config, seed=seed, **overrides)
+        return (evaluate or default)(model, history)
+
+    return over_seeds(run, seeds)
+
+
+def paired_difference(a: SeedSummary, b: SeedSummary, metric: str) -> PairedDifference:
+    r"""Seed-by-seed difference a − b of ``metric`` between two configurations, with a noise verdict.
+
+    Two configurations run on the same seeds share their initialization and mini-batch order
+    seed by seed, so the per-seed differences :math:`d_i = a_i - b_i` cancel much of the
+    seed-to-seed variation that both share (a paired comparison).
+
+    The rule: the difference is **within noise** when :math:`|\bar d| \le s_d`, the sample
+    standard deviation (n − 1) of the :math:`d_i`. It is a deliberately lenient screen, not a
+    significance test: with 3 seeds a two-sided paired t-test at 5 % would need
+    :math:`|\bar d| > 4.30\, s_d/\sqrt 3 \approx 2.5\, s_d`. A difference outside the noise by
+    this rule is worth reading; one within it must not be interpreted.
+
+    Parameters
+    ----------
+    a, b : SeedSummary
+        Results of :func:`over_seeds` / :func:`train_over_seeds` on the same seeds.
+    metric : str
+        A metric both hold.
+
+    Returns
+    -------
+    PairedDifference
+    """
+    for name, s in (("a", a), ("b", b)):
+        if not isinstance(s, SeedSummary):
+            raise TypeError(f"{name}: expected a SeedSummary (from over_seeds), got {type(s).__name__}")
+        if metric not in s.values:
+            raise ValueError(f"metric: {metric!r} is not among {name}'s metrics {sorted(s.values)}")
+    if a.seeds != b.seeds:
+        raise ValueError(f"a, b: a paired difference needs the same seeds, got {a.seeds} and {b.seeds}")
+    d = [x - y for x, y in zip(a.values[metric], b.values[metric])]
+    mean, sd = _mean_sd(d)
+    return PairedDifference(metric=metric, seeds=a.seeds, differences=tuple(d), mean=mean, sd=sd,
+                            within_noise=abs(mean) <= sd)
