@@ -77,6 +77,17 @@ WRONG = {
                               {"test_aggregate_moments_two_points", "test_aggregate_moments_random",
                                "test_gaussian_fit_kl_plain", "test_gaussian_fit_kl_all_models"}),
     },
+    "04-flows": {
+        # log(1 + uᵀψ) without the absolute value: nan wherever wᵀu < −1 makes the determinant negative
+        "planar_forward": ("(1 + (1 - t * t) * (w * u).sum(-1)).abs().log()", "(1 + (1 - t * t) * (w * u).sum(-1)).log()",
+                           {"test_planar_forward_hidden_jacobian"}),
+        # log(1 + e^a) written out: overflows to inf in float32 for large wᵀu
+        "invertible_u": ("torch.nn.functional.softplus(wu) - 1", "torch.log(1 + torch.exp(wu)) - 1",
+                         {"test_invertible_u_hidden_large"}),
+        # adds the log-determinants: the density of the inverse map
+        "flow_log_prob": ("log_q = log_q - f.log_abs_det_jacobian(z, z_next)", "log_q = log_q + f.log_abs_det_jacobian(z, z_next)",
+                          {"test_flow_log_prob_one_layer", "test_flow_log_prob_hidden_linear", "test_flow_log_prob_hidden_planar"}),
+    },
 }
 WRONG_LANG = "en"
 
@@ -178,7 +189,7 @@ def graded(tmp_path_factory):
 
 # -- the sources -----------------------------------------------------------------------------
 def test_every_assignment_in_both_languages():
-    assert len(SLUGS) == 3
+    assert len(SLUGS) == 4
     assert sorted(p.stem for p in (A.SOURCE / "en").glob("*.ipynb")) == SLUGS
 
 
