@@ -89,12 +89,13 @@
   });
 })();
 
-/* Display equations wider than their box scroll inside it: such a box must be reachable by
-   keyboard (axe: scrollable-region-focusable), the others stay out of the tab order. */
+/* Display equations and tables wider than their box scroll inside it (course.css): such a box
+   must be reachable by keyboard (axe: scrollable-region-focusable), the others stay out of the
+   tab order. */
 (function () {
   "use strict";
   function mark() {
-    document.querySelectorAll("div.math > mjx-container").forEach(function (box) {
+    document.querySelectorAll("div.math > mjx-container, .bd-article table").forEach(function (box) {
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
       } else if (box.getAttribute("tabindex") === "0" && !box.hasAttribute("data-keep-tabindex")) {
@@ -106,6 +107,7 @@
   window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
   function start() {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) MathJax.startup.promise.then(mark);
+    else mark();
   }
   if (document.readyState !== "loading") start(); else document.addEventListener("DOMContentLoaded", start);
 })();
