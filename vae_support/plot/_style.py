@@ -15,7 +15,7 @@ from __future__ import annotations
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-from cycler import cycler
+from matplotlib import cycler  # matplotlib re-exports cycler (its own dependency; not declared by us)
 from matplotlib.ticker import ScalarFormatter
 
 LANGS = ("pt", "en")
