@@ -209,6 +209,7 @@ def test_recording_without_myst_nb_shows_figures_only(fresh, tmp_path):
         "assert not glue_available()\n"
         "fig, ax = plt.subplots()\n"
         "record(a=rounded(0.123456), fig_x=fig)\n"
+        "plt.close(fig)  # as the chapters do: the figure is shown by record, not again at the cell's end\n"
         "try:\n"
         "    record({'': 1})\n"
         "except ValueError:\n"
