@@ -68,6 +68,10 @@ def sandbox(work: str, binds: list[str], tmp_mb: int) -> None:
     root = os.path.join(work, ".grader", "root")
     os.makedirs(root, exist_ok=True)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=0755")
+    # the private /tmp first: a Python or venv that lives under /tmp (a checkout in /tmp, say) is
+    # bound inside it below, instead of being hidden by it
+    os.makedirs(root + "/tmp")
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for path in sorted({os.path.abspath(p) for p in binds}, key=len):
         if not os.path.isdir(path):
             continue
@@ -82,7 +86,6 @@ def sandbox(work: str, binds: list[str], tmp_mb: int) -> None:
     if os.path.isdir(root + "/dev/shm"):
         _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     _mount(work, root + "/submission", None, MS_BIND)
     # everything bound from outside becomes read-only, submounts included
     keep = {root, root + "/dev", root + "/proc", root + "/tmp", root + "/submission", root + "/dev/shm"}
