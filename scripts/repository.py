@@ -57,18 +57,13 @@ def repository_url(root: Path = ROOT) -> str:
     return match.group(2)
 
 
-def _source(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
 def imported_modules(nb: dict) -> set[str]:
     """Dotted names imported by a notebook's code cells (``import a.b``, ``from a.b import c``)."""
     names: set[str] = set()
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
             continue
-        for line in _source(cell).splitlines():
+        for line in translation.cell_source(cell).splitlines():
             match = re.match(r"\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))", line)
             if match:
                 names.add(match.group(1) or match.group(2))
@@ -106,11 +101,6 @@ def expected_cell(nb: dict, url: str) -> str:
     return colab_cell(url, notebook_extras(nb))
 
 
-def _write_notebook(path: Path, nb: dict) -> None:
-    # Jupyter's own on-disk layout (nbformat: indent 1, keys sorted, trailing newline)
-    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
 def _fresh_twins(root: Path) -> list[str]:
     """Slugs whose English twin is stamped with the current Portuguese revision."""
     book = root / "book"
@@ -128,14 +118,14 @@ def rewrite_cells(url: str, root: Path = ROOT) -> list[Path]:
         nb = json.loads(path.read_text(encoding="utf-8"))
         cell = first_code_cell(nb)
         want = expected_cell(nb, url)
-        if _source(cell).strip() != want:
-            if "google.colab" not in _source(cell):
+        if translation.cell_source(cell).strip() != want:
+            if "google.colab" not in translation.cell_source(cell):
                 raise ValueError(f"{path}: the first code cell is not a Colab install cell; add one by hand first")
             cell["source"] = want.splitlines(keepends=True)
             cell.setdefault("metadata", {}).setdefault("tags", [])
             if "remove-cell" not in cell["metadata"]["tags"]:
                 cell["metadata"]["tags"].append("remove-cell")
-            _write_notebook(path, nb)
+            translation.write_notebook(path, nb)
             changed.append(path)
     for slug in fresh:
         if translation.status(slug, root / "book") != "current":
@@ -176,7 +166,7 @@ def disagreements(root: Path = ROOT) -> list[str]:
     for path in notebook_paths(root):
         nb = json.loads(path.read_text(encoding="utf-8"))
         cell = first_code_cell(nb)
-        if _source(cell).strip() != expected_cell(nb, url):
+        if translation.cell_source(cell).strip() != expected_cell(nb, url):
             problems.append(f"{path.relative_to(root)}: first code cell is not the Colab cell for {url}")
         elif "remove-cell" not in cell.get("metadata", {}).get("tags", []):
             problems.append(f"{path.relative_to(root)}: the Colab cell is not tagged remove-cell")

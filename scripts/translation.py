@@ -51,9 +51,18 @@ def _read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A cell's text, whether stored as one string or as a list of lines."""
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
+
+
+_source = cell_source
+
+
+def write_notebook(path: Path, nb: dict) -> None:
+    """Writes ``nb`` in Jupyter's own on-disk layout (nbformat: indent 1, keys sorted, trailing newline)."""
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def revision(nb: dict) -> str:
@@ -85,9 +94,7 @@ def stamp(slug: str, book: Path = BOOK) -> str:
         "source": f"book/{SOURCE_LANG}/{slug}.ipynb",
         "source_revision": rev,
     }
-    # Jupyter's own on-disk layout (nbformat: indent 1, keys sorted, trailing newline).
-    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-    dst_path.write_text(text, encoding="utf-8")
+    write_notebook(dst_path, nb)
     return rev
 
 

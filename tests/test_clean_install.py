@@ -21,6 +21,7 @@ import yaml
 
 import clean_install as ci  # scripts/clean_install.py
 import repository
+import translation
 
 ROOT = ci.ROOT
 
@@ -79,7 +80,7 @@ def imports_of(code: str) -> set[str]:
 
 def notebook_imports(path: Path) -> set[str]:
     nb = json.loads(path.read_text(encoding="utf-8"))
-    return set().union(*(imports_of(repository._source(c)) for c in nb["cells"] if c["cell_type"] == "code"))
+    return set().union(*(imports_of(translation.cell_source(c)) for c in nb["cells"] if c["cell_type"] == "code"))
 
 
 def distributions_of(module: str) -> set[str]:

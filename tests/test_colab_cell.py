@@ -30,11 +30,6 @@ def run_in_ipython(code: str, monkeypatch) -> list[tuple[str, str]]:
     return calls
 
 
-def source(cell: dict) -> str:
-    src = cell["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
 def test_config_has_one_repository_url():
     """The English config inherits the address; it is not set twice; both scripts read the same."""
     url = build_book.repository_url()
@@ -58,9 +53,9 @@ def test_colab_cell(path, monkeypatch):
     url = repository.repository_url()
     assert "remove-cell" in cell.get("metadata", {}).get("tags", []), "the Colab cell is not tagged remove-cell"
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    assert run_in_ipython(source(cell), monkeypatch) == [], "the cell does something outside Colab"
+    assert run_in_ipython(translation.cell_source(cell), monkeypatch) == [], "the cell does something outside Colab"
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    calls = run_in_ipython(source(cell), monkeypatch)
+    calls = run_in_ipython(translation.cell_source(cell), monkeypatch)
     extras = repository.notebook_extras(nb)
     assert calls == [("pip", f'install -q "{repository.requirement(url, extras)}"')]
     line = calls[0][1]
