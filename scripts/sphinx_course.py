@@ -33,6 +33,7 @@ CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
 - lighter pages: MathJax from its components (no 430 kB menu; ``course_mathjax_components``),
   no ipywidgets state or views on the static pages;
 - the download menu's PDF item opens the whole book (``course_pdf``, scripts/build_pdf.py);
+- explorers (issue 15): pages holding a ``vae_support.explorers`` output load its JS/CSS modules;
 - ``course_require_alt``: a figure without a description fails the build (off until the
   notebooks' ``{glue:figure}`` directives carry ``:alt:``).
 """
@@ -166,6 +167,34 @@ def drop_widget_state(app, pagename, templatename, context, doctree):
         kept = [js for js in scripts if getattr(js, "attributes", {}).get("type") != WIDGET_STATE]
         if len(kept) != len(scripts):
             scripts[:] = kept
+
+
+# --------------------------------------------------------------------------- explorers
+EXPLORER_MARK = 'class="vae-explorer"'
+
+
+def add_explorer_static(app):
+    """The explorers' site modules (``vae_support/explorers/static``) are copied into ``_static``."""
+    from vae_support.explorers import STATIC_DIR
+
+    app.config.html_static_path.append(str(STATIC_DIR))
+
+
+def load_explorers(app, pagename, templatename, context, doctree):
+    """A page holding an explorer loads the shared core, its stylesheet and the kind modules.
+
+    Only those pages: the others stay as light as before. The notebook's output carries the
+    static face (``text/html``, chosen over the widget view by ``nb_mime_priority_overrides``).
+    """
+    if doctree is None or not any(EXPLORER_MARK in raw.astext() for raw in doctree.findall(nodes.raw)):
+        return
+    from vae_support.explorers import static_files
+
+    for name in static_files():
+        if name.endswith(".css"):
+            app.add_css_file(name)
+        else:
+            app.add_js_file(name, loading_method="defer")
 
 
 # --------------------------------------------------------------------------- animations
@@ -401,6 +430,8 @@ def setup(app):
     app.connect("config-inited", compile_catalogs)
     app.connect("config-inited", lighter_mathjax, priority=900)
     app.connect("builder-inited", register_search_language)
+    app.connect("builder-inited", add_explorer_static)
+    app.connect("html-page-context", load_explorers)
     app.connect("doctree-read", drop_widget_outputs)
     app.connect("doctree-read", localize_animations)
     app.connect("doctree-read", check_figure_alt)
