@@ -134,6 +134,32 @@ def browser():
         chromium.close()
 
 
+# --------------------------------------------------------------------------- accessibility (axe-core)
+AXE_VERSION = "4"  # npm: axe-core@4.x
+AXE = SITE_OUT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
+
+#: Run in a page that holds axe (page.add_script_tag(content=axe_source)): its critical and serious
+#: violations; pass a list of rule ids to run only those.
+JS_AXE = """async (rules) => {
+  const options = {resultTypes: ['violations']};
+  if (rules) options.runOnly = {type: 'rule', values: rules};
+  const result = await axe.run(document, options);
+  return result.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
+    .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
+                targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+                summary: (v.nodes[0] && v.nodes[0].failureSummary || '').slice(0, 200)}));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core from the npm registry (installed into SITE_OUT/.node when missing)."""
+    if not AXE.is_file():
+        subprocess.run(["npm", "install", "--prefix", str(AXE.parents[2]), "--no-audit", "--no-fund",
+                        "--silent", f"axe-core@{AXE_VERSION}"], check=True, timeout=300)
+    return AXE.read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- notebook times
 def notebook_seconds(stats: dict) -> dict[str, float]:
     """Time per notebook: the nbval reports (setup + call + teardown of every cell) added up."""

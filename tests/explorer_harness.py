@@ -40,6 +40,9 @@ def page_html(fragments: list[str], lang: str = "en", theme: str = "light", extr
     js = "".join(f"<script>{(STATIC_DIR / n).read_text(encoding='utf-8')}</script>"
                  for n in static_files() if n.endswith(".js"))
     dark = "background:#14181e;color:#ced6dd;" if theme == "dark" else "background:#ffffff;color:#222832;"
+    # the theme's text colour variable, as pydata-sphinx-theme sets it on the site
+    css = ('<style>html{--pst-color-text-base:#222832}html[data-theme="dark"]{--pst-color-text-base:#ced6dd}</style>'
+           + css)
     body = "\n".join(fragments)
     return (f'<!DOCTYPE html><html lang="{lang}" data-theme="{theme}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>explorer test</title>'

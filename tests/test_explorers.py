@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from conftest import JS_AXE
 from explorer_harness import PHONE, explorer_page
 from vae_support.explorers import MAX_PAYLOAD_BYTES, STATIC_DIR, Explorer, round_floats, static_files
 
@@ -115,3 +116,14 @@ def test_core_draws_each_figure_in_its_language_and_reports_errors(browser):
         assert first.locator("dd[data-name=v]").inner_text() == "0,06173"
         assert page.locator("figure.vae-explorer").nth(2).get_attribute("data-error") == "planted"
         assert any("planted" in e for e in page.errors)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_core_controls_pass_axe(browser, axe_source, theme):
+    """Labelled slider, toggle and read-out: no critical or serious axe violation, light and dark."""
+    fragments = [Explorer("q", {"n": 1, "x": 0.5}, lang="pt", title="Explorador").html()]
+    with explorer_page(browser, fragments, lang="pt", theme=theme, viewport=PHONE, extra_script=KIND_FOR_TEST) as page:
+        page.add_script_tag(content=REGISTER)
+        page.add_script_tag(content=axe_source)
+        assert page.evaluate(JS_AXE, None) == []
+        assert page.errors == []

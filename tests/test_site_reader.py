@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BOOK_DIR, SITE_OUT, site_pages  # first: puts scripts/ on sys.path
+from conftest import AXE, JS_AXE, BOOK_DIR, SITE_OUT, site_pages  # first: puts scripts/ on sys.path
 
 import build_book  # noqa: E402
 import build_pdf  # noqa: E402
@@ -30,8 +30,6 @@ import build_pdf  # noqa: E402
 PHONE = {"width": 390, "height": 844}
 NARROW = 360
 MAX_CHAPTER_BYTES = 2_500_000  # cold, uncompressed: the HTML and everything it loads
-AXE_VERSION = "4"  # npm: axe-core@4.x
-AXE = SITE_OUT / ".node" / "node_modules" / "axe-core" / "axe.min.js"
 MATHJAX_TIMEOUT_MS = 30_000
 
 PAGES = site_pages()
@@ -56,15 +54,6 @@ def site_dir(site_dir):
     """The conftest build plus each language's book PDF, which every page's download menu links to."""
     build_pdf.ensure(site_dir)
     return site_dir
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    """axe-core from the npm registry (installed into SITE_OUT/.node when missing)."""
-    if not AXE.is_file():
-        subprocess.run(["npm", "install", "--prefix", str(AXE.parents[2]), "--no-audit", "--no-fund",
-                        "--silent", f"axe-core@{AXE_VERSION}"], check=True, timeout=300)
-    return AXE.read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- the page report
@@ -144,17 +133,6 @@ JS_LIGHT = """() => {
   document.documentElement.dataset.theme = 'light';
   return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 }"""
-
-JS_AXE = """async (rules) => {
-  const options = {resultTypes: ['violations']};
-  if (rules) options.runOnly = {type: 'rule', values: rules};
-  const result = await axe.run(document, options);
-  return result.violations.filter(v => v.impact === 'critical' || v.impact === 'serious')
-    .map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
-                targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
-                summary: (v.nodes[0] && v.nodes[0].failureSummary || '').slice(0, 200)}));
-}"""
-
 
 def wait_for_math(page):
     if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
