@@ -26,8 +26,7 @@ ANSWER_CALL = re.compile(r"numeric_answer\(\s*[\"'](ex-[\w-]+)[\"']")
 MISSING = {
     "elbo-extensions", "elbo-open-questions", "elbo-optimization", "geometry-in-practice",
     "geometry-limits", "hierarchical-vae", "iwae-gradients", "kl-geometry", "latent-geometry",
-    "latent-variable-models", "normalizing-flows", "practical-challenges", "priors",
-    "elbo-derivation", "elbo-interpretation",
+    "normalizing-flows", "practical-challenges", "priors",
 }
 
 
