@@ -143,5 +143,9 @@ def plot_paired_differences(difference, ylabel: str | None = None, ax=None, lang
         else tr(lang, "além do ruído entre sementes", "beyond the seed spread")
     ax.set_title(verdict, fontsize=9)
     ax.set_ylabel(f"a − b: {difference.metric}" if ylabel is None else ylabel)
+    low = min(float(diffs.min()), mean - sd, 0.0)
+    high = max(float(diffs.max()), mean + sd, 0.0)
+    pad = 0.15 * (high - low) if high > low else 1.0
+    ax.set_ylim(low - pad, high + pad)
     ax.legend(frameon=False, fontsize=8, loc="best")
     return ax
