@@ -140,24 +140,44 @@ def drop_offsite_stylesheets(app, doctree):
 # --------------------------------------------------------------------------- static pages
 WIDGET_VIEW = re.compile(r'^\s*<script type="application/vnd\.jupyter\.widget-view\+json">.*?</script>\s*$', re.S)
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW_TYPE = "application/vnd.jupyter.widget-view+json"
+
+
+def _remove_emptied(parent) -> None:
+    """Remove ``parent`` and its ancestors while they are output containers left empty."""
+    while parent is not None and parent.parent is not None and not parent.children \
+            and isinstance(parent, nodes.container):
+        grand = parent.parent
+        grand.remove(parent)
+        parent = grand
 
 
 def drop_widget_outputs(app, doctree):
     """Remove ipywidgets views from the outputs: inert on a static page (no kernel, no widget JS).
 
-    The explorers of the static site are the kernel-free JS/SVG modules; the widget's saved
-    state (``application/vnd.jupyter.widget-state+json``, dropped in ``drop_widget_state``)
-    and its view placeholders only add weight. An output container left empty goes too.
+    An output that also carries a static face (``text/html``: an explorer of
+    ``vae_support.explorers``) keeps it and loses only the widget view. An output that is a widget
+    and nothing else a reader could use (a progress bar: widget view + a ``text/plain`` repr such as
+    ``0%|          | 0/60``) goes entirely. The widget's saved state is dropped in
+    ``drop_widget_state``. An output container left empty goes too.
     """
-    for raw in list(doctree.findall(nodes.raw)):
+    for bundle in list(doctree.findall(lambda n: isinstance(n, nodes.container)
+                                       and n.get("nb_element") == "mime_bundle")):
+        types = [child.get("mime_type") for child in bundle.children]
+        if WIDGET_VIEW_TYPE not in types:
+            continue
+        parent = bundle.parent
+        if "text/html" in types:
+            for child in [c for c in bundle.children if c.get("mime_type") == WIDGET_VIEW_TYPE]:
+                bundle.remove(child)
+        else:
+            parent.remove(bundle)
+            _remove_emptied(parent)
+    for raw in list(doctree.findall(nodes.raw)):  # a widget view stored alone (no mime bundle)
         if "html" in raw.get("format", "").split() and WIDGET_VIEW.match(raw.astext()):
             parent = raw.parent
             parent.remove(raw)
-            while parent is not None and parent.parent is not None and not parent.children \
-                    and isinstance(parent, nodes.container):
-                grand = parent.parent
-                grand.remove(parent)
-                parent = grand
+            _remove_emptied(parent)
 
 
 def drop_widget_state(app, pagename, templatename, context, doctree):

@@ -510,12 +510,17 @@ def test_print_wraps_code(reports, lang, name):
 
 
 # --------------------------------------------------------------------------- weight
+#: what a tqdm bar leaves when its widget view is dropped and its text repr shown: "0%|   | 0/60 [00:00<?, ?it/s]"
+PROGRESS_BAR = re.compile(r"\d+%\|[^|<]*\| *\d+/\d+ \[")
+
+
 def test_static_pages_carry_no_widget_state_and_no_search_index_outside_search(site_dir):
     for lang in build_book.LANGS:
         for page in (site_dir / lang).glob("*.html"):
             html = page.read_text(encoding="utf-8")
             assert "application/vnd.jupyter.widget-state+json" not in html, f"{lang}/{page.name}: widget state"
             assert "application/vnd.jupyter.widget-view+json" not in html, f"{lang}/{page.name}: widget view"
+            assert not PROGRESS_BAR.search(html), f"{lang}/{page.name}: a progress bar's text ({PROGRESS_BAR.search(html)[0]})"
             assert "fontawesome.js" not in html, f"{lang}/{page.name}: loads fontawesome.js (1.5 MB)"
             if page.name != "search.html":
                 assert "searchindex.js" not in html, f"{lang}/{page.name}: loads the search index"

@@ -14,8 +14,8 @@ An explorer is one display object with two faces:
 The notebook calls one function per explorer, e.g. ``q_explorer(grid, lang=LANG)``, and the cell's
 output carries both faces in one MIME bundle: ``text/html`` (the static explorer) and, when a
 live widget could be built, ``application/vnd.jupyter.widget-view+json``. Jupyter front ends
-prefer the widget; the site builder is configured (``nb_mime_priority_overrides`` in
-``_config.yml``) to prefer the HTML.
+prefer the widget; the site drops widget views (``drop_widget_outputs`` in
+``scripts/sphinx_course.py``) and shows the HTML.
 
 Payload rules: plain JSON (numbers rounded to what is shown, see :func:`round_floats`), at most
 :data:`MAX_PAYLOAD_BYTES` per explorer; labels are in the page's language (``lang``).

@@ -201,3 +201,255 @@ def plot_elbo_terms(scales, reconstruction, kl, log_px, ax=None, lang: str = "pt
     ax.set_title(tr(lang, "ELBO = reconstrução $-$ KL", "ELBO = reconstruction $-$ KL"))
     ax.legend(fontsize=9, loc="best")
     return ax
+
+
+def plot_ancestral_samples(z, x, z_curve, mean_curve, ax=None, lang: str = "pt"):
+    r"""Samples of a generative model with one latent and one observed coordinate, drawn in two steps.
+
+    Each point is one ancestral sample: :math:`z_s \sim p(z)`, then :math:`x_s \sim p(x\mid z_s)`
+    (book equation ``eq-log-marginal`` read from right to left). The curve is the decoder's mean
+    :math:`f(z)`, around which the observation noise scatters the points.
+
+    Parameters
+    ----------
+    z, x : sequence [n]
+        The latent and the observed coordinate of each sample.
+    z_curve, mean_curve : sequence [m]
+        Points of the curve :math:`(z, f(z))`.
+    ax : matplotlib Axes, optional
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    check_lang(lang)
+    z, x = as_array("z", z), as_array("x", x)
+    z_curve, mean_curve = as_array("z_curve", z_curve), as_array("mean_curve", mean_curve)
+    _check_same_length(z=z, x=x)
+    _check_same_length(z_curve=z_curve, mean_curve=mean_curve)
+    ax = get_ax(ax, lang=lang)
+    ax.scatter(z, x, s=8, alpha=0.35, color=COLORS["posterior"], linewidths=0,
+               label=tr(lang, "amostras $(z_s, x_s)$", "samples $(z_s, x_s)$"))
+    ax.plot(z_curve, mean_curve, color=COLORS["q"], linewidth=2,
+            label=tr(lang, "média do decodificador $f(z)$", "decoder mean $f(z)$"))
+    ax.set_xlabel(tr(lang, "latente $z \\sim p(z)$", "latent $z \\sim p(z)$"))
+    ax.set_ylabel(tr(lang, "observação $x \\sim p(x\\mid z)$", "observation $x \\sim p(x\\mid z)$"))
+    ax.set_title(tr(lang, "Amostragem ancestral", "Ancestral sampling"))
+    ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+def plot_marginal_mixture(x_grid, components, marginal, samples=None, ax=None, lang: str = "pt"):
+    r"""The marginal :math:`p(x) = \int p(x\mid z)\,p(z)\,dz` as a sum of weighted bumps.
+
+    On a grid of latent points :math:`z_i` with spacing :math:`\Delta`, the integral is the sum of
+    the components :math:`p(z_i)\,\Delta\; p(x\mid z_i)` — a mixture of the likelihood's densities
+    with weights :math:`p(z_i)\Delta` (book equation ``eq-log-marginal``). Draws each component
+    (thin), their sum (thick) and, optionally, a density histogram of samples of :math:`x`.
+
+    Parameters
+    ----------
+    x_grid : sequence [n]
+        Points of the observed axis.
+    components : array [k, n]
+        Density of each weighted component at ``x_grid`` (non-negative).
+    marginal : sequence [n]
+        The marginal density at ``x_grid`` (non-negative), e.g. the sum of the components.
+    samples : sequence [m], optional
+        Samples of :math:`x` drawn from the model, shown as a histogram.
+    ax : matplotlib Axes, optional
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    check_lang(lang)
+    x_grid = as_array("x_grid", x_grid)
+    components = as_array("components", components, ndim=2)
+    marginal = as_array("marginal", marginal)
+    if components.shape[1] != x_grid.size:
+        raise ValueError(f"components: expected shape [k, {x_grid.size}], got {components.shape}")
+    _check_same_length(x_grid=x_grid, marginal=marginal)
+    if (components < 0).any() or (marginal < 0).any():
+        raise ValueError("components, marginal: expected non-negative densities")
+    ax = get_ax(ax, lang=lang)
+    if samples is not None:
+        samples = as_array("samples", samples)
+        ax.hist(samples, bins=60, density=True, color=COLORS["prior"], alpha=0.35,
+                label=tr(lang, "histograma de amostras de $x$", "histogram of samples of $x$"))
+    for i, density in enumerate(components):
+        ax.plot(x_grid, density, color=COLORS["q_alt"], linewidth=0.8, alpha=0.8,
+                label=tr(lang, "componentes $p(z_i)\\,\\Delta\\,p(x\\mid z_i)$",
+                         "components $p(z_i)\\,\\Delta\\,p(x\\mid z_i)$") if i == 0 else None)
+    ax.plot(x_grid, marginal, color=COLORS["posterior"], linewidth=2.5,
+            label=tr(lang, "soma: $p(x)$", "sum: $p(x)$"))
+    ax.set_xlabel("$x$")
+    ax.set_ylabel(tr(lang, "densidade", "density"))
+    ax.set_title(tr(lang, "A marginal é uma mistura", "The marginal is a mixture"))
+    ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+def plot_log_weights(log_w, elbo, log_px, ax=None, lang: str = "pt"):
+    r"""Histogram of log importance weights with the ELBO (their mean) and :math:`\log p(x)`.
+
+    For samples :math:`z_s \sim q(z\mid x)`, the mean of :math:`\log w(z_s)` estimates the ELBO
+    (book equation ``eq-elbo-def``) and the log of the mean of :math:`w(z_s)` estimates
+    :math:`\log p(x)` (``eq-log-marginal-q``); Jensen's inequality puts the first left of the
+    second. Draws the histogram and the two vertical lines.
+
+    Parameters
+    ----------
+    log_w : sequence [S]
+        Log importance weights, in nats.
+    elbo : float
+        The ELBO (e.g. the mean of ``log_w``), in nats.
+    log_px : float
+        :math:`\log p(x)`, in nats.
+    ax : matplotlib Axes, optional
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    check_lang(lang)
+    log_w = as_array("log_w", log_w)
+    elbo, log_px = float(elbo), float(log_px)
+    if not (np.isfinite(elbo) and np.isfinite(log_px)):
+        raise ValueError(f"elbo, log_px: expected finite numbers, got {elbo} and {log_px}")
+    ax = get_ax(ax, lang=lang)
+    ax.hist(log_w, bins=80, density=True, color=COLORS["prior"], alpha=0.5,
+            label=tr(lang, "$\\log w(z_s)$, $z_s \\sim q$", "$\\log w(z_s)$, $z_s \\sim q$"))
+    ax.axvline(elbo, color=COLORS["q"], linewidth=2,
+               label=tr(lang, "média: ELBO $= \\mathbb{E}_q[\\log w]$", "mean: ELBO $= \\mathbb{E}_q[\\log w]$"))
+    ax.axvline(log_px, color=COLORS["posterior"], linewidth=2, linestyle="--",
+               label="$\\log p(x) = \\log \\mathbb{E}_q[w]$")
+    ax.set_xlabel(tr(lang, "$\\log w$ (nats)", "$\\log w$ (nats)"))
+    ax.set_ylabel(tr(lang, "densidade", "density"))
+    ax.set_title(tr(lang, "Pesos de importância sob $q$", "Importance weights under $q$"))
+    ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+def plot_generalization_gap(betas, gap, reconstruction_gap=None, ax=None, lang: str = "pt"):
+    r"""Train minus test ELBO of models trained with KL weight β, one point per seed, mean ± sd.
+
+    ``gap[i, j]`` is the training-set ELBO minus the test-set ELBO (nats per image) of the model
+    trained with seed i and :math:`\beta_j` (book equation ``eq-beta-elbo``; both ELBOs are the
+    true ELBO, β = 1). Draws every seed's value, the mean with an error bar of one sample
+    standard deviation (n − 1), and optionally the mean of the reconstruction term's share of
+    the gap.
+
+    Parameters
+    ----------
+    betas : sequence [k]
+        The KL weights (non-negative).
+    gap : array [seeds, k]
+        Train − test ELBO per seed and β, in nats (at least two seeds).
+    reconstruction_gap : array [seeds, k], optional
+        Train − test reconstruction term, same layout.
+    ax : matplotlib Axes, optional
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    check_lang(lang)
+    betas = as_array("betas", betas)
+    if (betas < 0).any():
+        raise ValueError("betas: expected non-negative KL weights")
+    gap = as_array("gap", gap, ndim=2)
+    if gap.shape[1] != betas.size or gap.shape[0] < 2:
+        raise ValueError(f"gap: expected shape [seeds >= 2, {betas.size}], got {gap.shape}")
+    ax = get_ax(ax, lang=lang)
+    for i, row in enumerate(gap):
+        ax.plot(betas, row, "o", color=COLORS["prior"], markersize=4, alpha=0.7,
+                label=tr(lang, "cada semente", "each seed") if i == 0 else None)
+    ax.errorbar(betas, gap.mean(axis=0), yerr=gap.std(axis=0, ddof=1), color=COLORS["q"], marker="s",
+                capsize=4, linewidth=2,
+                label=tr(lang, "ELBO treino $-$ teste (média ± dp)", "train $-$ test ELBO (mean ± sd)"))
+    if reconstruction_gap is not None:
+        reconstruction_gap = as_array("reconstruction_gap", reconstruction_gap, ndim=2)
+        if reconstruction_gap.shape != gap.shape:
+            raise ValueError(f"reconstruction_gap: expected shape {gap.shape}, got {reconstruction_gap.shape}")
+        ax.plot(betas, reconstruction_gap.mean(axis=0), "--", color=COLORS["posterior"], linewidth=1.5,
+                label=tr(lang, "só a reconstrução (média)", "reconstruction only (mean)"))
+    ax.set_ylim(bottom=0)
+    ax.set_xticks(betas)
+    ax.set_xlabel(tr(lang, "peso $\\beta$ da KL no treino", "KL weight $\\beta$ in training"))
+    ax.set_ylabel(tr(lang, "lacuna de generalização (nats)", "generalization gap (nats)"))
+    ax.set_title(tr(lang, "ELBO no treino menos no teste", "Training minus test ELBO"))
+    ax.legend(fontsize=9, loc="best")
+    return ax
+
+
+def plot_grid_log_joint(axis, log_joint, mass=0.99, underflow=None, floor=50.0, ax=None, lang: str = "pt"):
+    r"""The integrand :math:`\log p(x, z_i)` of a grid quadrature over a 2-D latent space, as a heat map.
+
+    Each cell is one grid point :math:`z_i` of book equation ``eq-grid-quadrature``; its colour
+    is :math:`\log p(x, z_i)` in nats, clipped ``floor`` nats below the largest term (every cell
+    below that contributes less than :math:`e^{-\text{floor}}` of it). Dots mark the fewest grid
+    points whose terms add up to the fraction ``mass`` of the sum. With ``underflow``, the level
+    below which :math:`e^{\log p(x, z_i)}` rounds to zero in floating point is drawn as a contour.
+
+    Parameters
+    ----------
+    axis : sequence [n]
+        The points of the grid along each latent axis (the grid is ``axis`` × ``axis``).
+    log_joint : array [n, n]
+        :math:`\log p(x, z)` at ``(axis[i], axis[j])`` in entry ``[i, j]``, in nats.
+    mass : float
+        Fraction of the sum, in (0, 1], whose grid points are marked.
+    underflow : float, optional
+        The log of the smallest positive float, in nats.
+    floor : float
+        Colour range below the largest term, in nats (positive).
+    ax : matplotlib Axes, optional
+    lang : {"pt", "en"}
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    check_lang(lang)
+    axis = as_array("axis", axis)
+    log_joint = as_array("log_joint", log_joint, ndim=2)
+    if log_joint.shape != (axis.size, axis.size):
+        raise ValueError(f"log_joint: expected shape ({axis.size}, {axis.size}), got {log_joint.shape}")
+    if not 0 < float(mass) <= 1:
+        raise ValueError(f"mass: expected a fraction in (0, 1], got {mass!r}")
+    if not float(floor) > 0:
+        raise ValueError(f"floor: expected a positive number of nats, got {floor!r}")
+    ax = get_ax(ax, figsize=(5.5, 4.5), lang=lang)
+    top = log_joint.max()
+    mesh = ax.pcolormesh(axis, axis, log_joint.T, shading="nearest", cmap="viridis", vmin=top - floor, vmax=top)
+    bar = ax.figure.colorbar(mesh, ax=ax, extend="min")
+    bar.set_label("$\\log p(x, z_i)$ (nats)")
+    share = np.exp(log_joint - top)
+    share = share / share.sum()
+    order = np.argsort(share, axis=None)[::-1]
+    count = int(np.searchsorted(np.cumsum(share.ravel()[order]), float(mass))) + 1
+    ii, jj = np.unravel_index(order[:min(count, share.size)], share.shape)
+    count = min(count, share.size)
+    percent = f"{100 * float(mass):.4g}".replace(".", "," if lang == "pt" else ".")
+    ax.plot(axis[ii], axis[jj], ".", color=COLORS["data"], markersize=5,
+            label=tr(lang, f"{count} pontos: {percent} % da soma", f"{count} points: {percent} % of the sum"))
+    if underflow is not None:
+        underflow = float(underflow)
+        if not np.isfinite(underflow):
+            raise ValueError(f"underflow: expected a finite number, got {underflow}")
+        if log_joint.min() < underflow < log_joint.max():
+            ax.contour(axis, axis, log_joint.T, levels=[underflow], colors=[COLORS["q"]], linewidths=1.5,
+                       linestyles="solid")
+            ax.plot([], [], color=COLORS["q"],
+                    label=tr(lang, "além dela, $p(x, z_i)$ vira 0", "beyond it, $p(x, z_i)$ becomes 0"))
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.set_aspect("equal")
+    ax.set_title(tr(lang, "O integrando na grade", "The integrand on the grid"))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+    return ax
