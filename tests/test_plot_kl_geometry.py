@@ -172,20 +172,11 @@ def test_plot_reparameterization_draws_the_grid_and_its_image():
     assert kg.plot_reparameterization(eps, z, lang="pt")[1].get_title().startswith("espaço latente")
 
 
-def test_draw_digit_and_animate_latent_walk_show_the_decoded_images():
+def test_draw_digit_shows_the_decoded_image():
     images = torch.arange(3 * 64, dtype=torch.float32).reshape(3, 8, 8) % 17
     ax = kg.draw_digit(images[1], lang="en")
     np.testing.assert_array_equal(ax.get_images()[0].get_array(), images[1].numpy())
     assert ax.get_title() == "decoded digit"
-    path = torch.tensor([[0.0, 0.0], [1.0, 0.5], [-1.0, 2.0]])
-    anim = kg.animate_latent_walk(path, images, lang="pt", dpi=20)
-    anim._func(2)
-    ax_z, ax_x = anim._fig.axes
-    marker = ax_z.get_lines()[-1]
-    np.testing.assert_allclose(marker.get_xydata(), path[2:].numpy())
-    np.testing.assert_array_equal(ax_x.get_images()[0].get_array(), images[2].numpy())
-    assert ax_x.get_title() == "dígito decodificado"
-    with pytest.raises(ValueError, match="path, images"):
-        kg.animate_latent_walk(path[:2], images)
+    assert kg.draw_digit(images[2], lang="pt").get_title() == "dígito decodificado"
     with pytest.raises(ValueError, match="image"):
         kg.draw_digit(images)

@@ -94,14 +94,16 @@ def _require_ipywidgets():
 
 
 def _wire(sliders, out, fig, redraw) -> None:
-    """Run ``redraw()`` and show ``fig`` in the Output widget ``out`` now and whenever a slider moves."""
-    from IPython.display import display
+    """Run ``redraw()`` and show ``fig`` in the Output widget ``out`` now and whenever a slider moves.
+
+    The figure is set as the widget's ``outputs`` (no display message from the cell): a notebook
+    runner without a widget front end (nbval) then stores nothing but the widget itself.
+    """
 
     def refresh(_=None):
         redraw()
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
+        out.outputs = ()
+        out.append_display_data(fig)
 
     for slider in sliders:
         slider.observe(refresh, names="value")
@@ -231,5 +233,121 @@ def latent_walker(model, means=None, labels=None, extent: float = 3.0, lang: str
 
     _wire((z1, z2), out, fig, redraw)
     box = widgets.VBox([widgets.HBox([z1, z2]), out])
+    box.figure = fig
+    return box
+
+
+# ---------------------------------------------------------------------------------------------
+# β explorer (issue 15): the rate–distortion point and the latent scatter of β-VAEs
+# ---------------------------------------------------------------------------------------------
+__all__ += ["BetaState", "beta_states", "beta_slider"]
+
+
+class BetaState(NamedTuple):
+    r"""What the β explorer shows for one trained model (values in nats per test image).
+
+    ``rate`` :math:`R = \mathbb E_x\,\mathrm{KL}(q(z|x)\,\|\,p(z))`, ``distortion``
+    :math:`D = -\mathbb E_x\,\mathbb E_q[\log p(x|z)]` and ``elbo`` :math:`= -(R + D)`, from
+    :func:`vae_support.train.evaluate`; ``means`` [n, 2] are the encoder means of the test images
+    and ``labels`` [n] their classes.
+    """
+
+    beta: float
+    rate: float
+    distortion: float
+    elbo: float
+    means: np.ndarray
+    labels: np.ndarray | None
+
+
+def beta_states(models, x, labels=None, k: int = 10, seed: int = 0) -> list[BetaState]:
+    r"""Rate, distortion, ELBO and test-set encodings of β-VAEs, in increasing β.
+
+    Parameters
+    ----------
+    models : mapping of float to VAE
+        ``{beta: model trained with that beta}`` (models with a 2-D latent for the scatter).
+    x : Tensor [n, x_dim] or data.Split
+        The evaluation images (the test set).
+    labels : Tensor [n], optional
+        Their classes.
+    k : int
+        Draws of z per image for the reconstruction term (:func:`vae_support.train.evaluate`).
+    seed : int
+        Seed of those draws, set in a forked random state: the caller's random stream is untouched
+        and the same call gives the same numbers.
+
+    Returns
+    -------
+    list of BetaState
+    """
+    from ._checks import check_integer
+    from .train import evaluate
+
+    if not hasattr(models, "items") or not len(models):
+        raise ValueError("models: expected a non-empty mapping {beta: trained model}")
+    seed = check_integer("seed", seed, minimum=0)
+    states = []
+    for beta, model in sorted(models.items(), key=lambda item: float(item[0])):
+        beta = float(check_positive("beta", as_tensor("beta", beta, dtype=torch.float64)))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            ev = evaluate(model, x, k=k)
+        with torch.no_grad():
+            means = model.encode(getattr(x, "x", x)).mean
+        if means.shape[-1] != 2:
+            raise ValueError(f"models: expected a 2-D latent, got z_dim = {means.shape[-1]} for beta = {beta:g}")
+        states.append(BetaState(beta, float(ev.kl), float(-ev.reconstruction), float(ev.elbo),
+                                means.numpy().astype(float),
+                                None if labels is None else np.asarray(as_tensor("labels", labels)).astype(int)))
+    return states
+
+
+def beta_slider(models=None, x=None, labels=None, k: int = 10, seed: int = 0, lang: str = "pt",
+                states: list[BetaState] | None = None, extent: float = 3.5):
+    """An ipywidgets explorer: a slider over the trained β values; the rate–distortion plane
+    (all models, the chosen one highlighted) and the chosen model's latent scatter follow.
+
+    Parameters
+    ----------
+    models, x, labels, k, seed
+        As in :func:`beta_states` (ignored when ``states`` is given).
+    lang : {"pt", "en"}
+    states : list of BetaState, optional
+        Precomputed :func:`beta_states`.
+    extent : float
+        The scatter shows [−extent, extent]².
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The slider, a line of values (``children[1]``, an HTML widget) and the figure (an Output
+        widget; ``.figure`` is the matplotlib figure).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plot._style import check_lang, tr
+    from .plot.latent_space import draw_beta_state
+
+    check_lang(lang)
+    widgets = _require_ipywidgets()
+    states = beta_states(models, x, labels, k, seed) if states is None else list(states)
+    slider = widgets.SelectionSlider(options=[(f"{s.beta:g}", i) for i, s in enumerate(states)], value=0,
+                                     description="β", continuous_update=True)
+    values = widgets.HTML()
+    out = widgets.Output()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    plt.close(fig)
+
+    def redraw():
+        s = states[slider.value]
+        values.value = (f"β = {s.beta:g} &nbsp; " + tr(lang, "taxa", "rate") + f" R = {s.rate:.4g} &nbsp; "
+                        + tr(lang, "distorção", "distortion") + f" D = {s.distortion:.4g} &nbsp; "
+                        f"ELBO = {s.elbo:.4g} nats")
+        draw_beta_state(states, slider.value, axes=axes, lang=lang, extent=extent)
+        fig.tight_layout()
+
+    _wire((slider,), out, fig, redraw)
+    box = widgets.VBox([slider, values, out])
     box.figure = fig
     return box

@@ -34,7 +34,7 @@ __all__ = [
     "animation_html", "plot_candidates",
     "plot_kl_gradient_field", "plot_elbo_path", "animate_q_path", "plot_forward_reverse",
     "draw_q_explorer", "animate_q_explorer", "plot_gradient_fields", "plot_regularization_field",
-    "plot_reparameterization", "draw_digit", "animate_latent_walk",
+    "plot_reparameterization", "draw_digit",
 ]
 
 
@@ -409,27 +409,3 @@ def _latent_backdrop(ax, means, labels, extent: float, lang: str):
     ax.set_ylabel("$z_2$")
     ax.set_title(tr(lang, "plano latente", "latent plane"), fontsize=9)
     return ax
-
-
-def animate_latent_walk(path, images, means=None, labels=None, extent: float = 3.0, lang: str = "pt",
-                        dpi: int = 60) -> animation.FuncAnimation:
-    """The latent walker played as an animation: a point moves along ``path`` [T, 2] and
-    ``images`` [T, side, side] (from :func:`vae_support.widgets.decode_latent`) show its decoding."""
-    check_lang(lang)
-    path, images = np.asarray(path, dtype=float), np.asarray(images, dtype=float)
-    if path.ndim != 2 or path.shape[1] != 2 or images.ndim != 3 or len(images) != len(path):
-        raise ValueError(f"path, images: expected shapes [T, 2] and [T, side, side], got {path.shape}, {images.shape}")
-    fig, (ax_z, ax_x) = plt.subplots(1, 2, figsize=(6, 3), dpi=dpi)
-    localize([ax_z, ax_x], lang)
-    _latent_backdrop(ax_z, means, labels, extent, lang)
-    ax_z.plot(path[:, 0], path[:, 1], ":", color=FOREGROUND, lw=1)
-    (marker,) = ax_z.plot(path[:1, 0], path[:1, 1], "k*", ms=14)
-    fig.tight_layout()
-
-    def update(k):
-        marker.set_data(path[k : k + 1, 0], path[k : k + 1, 1])
-        draw_digit(images[k], ax=ax_x, lang=lang)
-        return (marker,)
-
-    update(0)
-    return animation.FuncAnimation(fig, update, frames=len(path), interval=200, blit=False)

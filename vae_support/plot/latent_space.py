@@ -23,6 +23,7 @@ __all__ = [
     "plot_decoded_grid", "plot_digit_rows", "plot_path_norms",
     "plot_anomaly_scores", "plot_roc", "plot_prior_density", "plot_norm_concentration",
     "plot_kl_vs_dimension", "plot_posterior_ellipses_2d", "plot_diagonal_gap", "plot_diagonal_fit",
+    "draw_beta_state",
 ]
 
 #: Row names that the figures translate (any other name is drawn as given).
@@ -416,3 +417,68 @@ def plot_diagonal_fit(mean, cov_posterior, cov_q, ax=None, lang: str = "pt"):
     ax.set_ylabel("z₂")
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+def draw_beta_state(states: Sequence, index: int, axes=None, lang: str = "pt", extent: float = 3.5):
+    r"""The β explorer's picture: the rate–distortion plane and the latent scatter of one model.
+
+    Left: every model's point :math:`(R, D)` (rate :math:`R` = mean KL to the prior, distortion
+    :math:`D` = mean −reconstruction, nats), labelled with its β; the chosen one ``states[index]``
+    highlighted, with its level line of the β-objective :math:`D + \beta R = \text{const}`
+    (book equation ``eq-beta-elbo``). Right: the chosen model's encoder means of the test images,
+    coloured by class with the explorers' colour-blind-safe palette.
+
+    Parameters
+    ----------
+    states : sequence of :class:`vae_support.widgets.BetaState`
+    index : int
+        The chosen model.
+    axes : pair of Axes, optional
+
+    Returns
+    -------
+    (Axes, Axes); ``axes[0].lines[0]`` joins the points in order of β, ``axes[0].lines[1]`` is the
+    highlighted point, ``axes[0].lines[2]`` its level line; ``axes[1].collections[0]`` the scatter.
+    """
+    from ..explorers.latent import DIGIT_COLORS
+
+    check_lang(lang)
+    states = list(states)
+    if not states:
+        raise ValueError("states: expected at least one BetaState")
+    index = check_integer("index", index, minimum=0)
+    if index >= len(states):
+        raise ValueError(f"index: expected 0..{len(states) - 1}, got {index}")
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    ax_rd, ax_z = axes
+    for ax in (ax_rd, ax_z):
+        ax.clear()
+        get_ax(ax, lang=lang)
+    rate = np.array([s.rate for s in states])
+    dist = np.array([s.distortion for s in states])
+    cur = states[index]
+    ax_rd.plot(rate, dist, "o-", color=COLORS["prior"], ms=5, lw=1)
+    ax_rd.plot([cur.rate], [cur.distortion], "o", color=COLORS["q"], ms=11)
+    r_line = np.linspace(0.0, rate.max() * 1.1 + 1e-9, 50)
+    ax_rd.plot(r_line, cur.distortion + cur.beta * (cur.rate - r_line), "--", color=COLORS["q"], lw=1,
+               label=tr(lang, "D + βR constante", "constant D + βR"))
+    for s in states:
+        ax_rd.annotate(f"β={s.beta:g}", (s.rate, s.distortion), textcoords="offset points", xytext=(5, 5), fontsize=8)
+    pad = 0.1 * np.ptp(dist) + 1
+    ax_rd.set_ylim(dist.min() - pad, dist.max() + pad)
+    ax_rd.set_xlabel(tr(lang, "taxa R = KL (nats)", "rate R = KL (nats)"))
+    ax_rd.set_ylabel(tr(lang, "distorção D (nats)", "distortion D (nats)"))
+    ax_rd.legend(frameon=False, fontsize=8)
+    means = np.asarray(cur.means, dtype=float)
+    colors = COLORS["q"] if cur.labels is None else [DIGIT_COLORS[int(c) % 10] for c in cur.labels]
+    ax_z.scatter(means[:, 0], means[:, 1], c=colors, s=6, alpha=0.8)
+    ax_z.set_xlim(-extent, extent)
+    ax_z.set_ylim(-extent, extent)
+    ax_z.set_aspect("equal")
+    ax_z.set_xlabel("z₁")
+    ax_z.set_ylabel("z₂")
+    ax_z.set_title(f"β = {cur.beta:g}", fontsize=10)
+    return ax_rd, ax_z
