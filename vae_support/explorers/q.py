@@ -105,6 +105,6 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
 
         return widget(grid, mean, std, lang)
 
-    title = tr(lang, "Explorador de q: média e desvio-padrão de q contra a posterior p(z|x)",
+    title = tr(lang, "Explorador de q: média e desvio padrão de q contra a posterior p(z|x)",
                "q explorer: mean and standard deviation of q against the posterior p(z|x)")
     return Explorer("q", data, lang=lang, title=title, live=live, digits=DIGITS)

@@ -94,10 +94,10 @@
 
     function drawBar(r) {
       while (barG.firstChild) barG.removeChild(barG.firstChild);
-      var lo = Math.min(r.elbo, data.log_px, -1);
-      var step = ctx.ticks(lo * 1.08, 0, 5);
-      var x0 = Math.min(step[0], lo * 1.08);
-      var bx = ctx.scale(x0, 0, BM.l, BW - BM.r);
+      // the scale's left end: the first of 1, 2, 5, 10, 20, 50, ... nats past the ELBO (it steps, it does not follow every move)
+      var need = -Math.min(r.elbo, data.log_px, -1) * 1.02, x0 = 1;
+      for (var k = 0; x0 < need; k++) x0 = [1, 2, 5][k % 3] * Math.pow(10, Math.floor(k / 3));
+      var bx = ctx.scale(-x0, 0, BM.l, BW - BM.r);
       var row = (BH - BM.t - BM.b) / 2;
       var by = ctx.scale(0, 1, BH - BM.b, BM.t);
       ctx.axes(barG, bx, by, { xlabel: "nats", yticks: 0, xticks: 5 });
@@ -141,7 +141,7 @@
     var mr = data.mean_range, sr = data.std_range;
     ctx.slider(controls, { label: t("média μ de q", "mean μ of q"), min: mr[0], max: mr[1], step: mr[2], value: data.mean,
       format: function (v) { return fmt(v, 4); }, onInput: function (v) { state.m = v; update(); } });
-    ctx.slider(controls, { label: t("desvio-padrão σ de q", "standard deviation σ of q"), min: sr[0], max: sr[1], step: sr[2],
+    ctx.slider(controls, { label: t("desvio padrão σ de q", "standard deviation σ of q"), min: sr[0], max: sr[1], step: sr[2],
       value: data.std, format: function (v) { return fmt(v, 4); }, onInput: function (v) { state.s = v; update(); } });
     ctx.toggle(controls, { label: t("mostrar a KL direta", "show the forward KL"), checked: false,
       onChange: function (c) { state.forward = c; update(); } });
