@@ -99,14 +99,16 @@ def _require_ipywidgets():
 
 
 def _wire(sliders, out, fig, redraw) -> None:
-    """Run ``redraw()`` and show ``fig`` in the Output widget ``out`` now and whenever a slider moves."""
-    from IPython.display import display
+    """Run ``redraw()`` and show ``fig`` in the Output widget ``out`` now and whenever a slider moves.
+
+    The figure is set as the widget's ``outputs`` (no display message from the cell): a notebook
+    runner without a widget front end (nbval) then stores nothing but the widget itself.
+    """
 
     def refresh(_=None):
         redraw()
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
+        out.outputs = ()
+        out.append_display_data(fig)
 
     for slider in sliders:
         slider.observe(refresh, names="value")
