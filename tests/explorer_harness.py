@@ -33,12 +33,15 @@ def notebook_explorers(path: Path) -> list[str]:
     return found
 
 
-def page_html(fragments: list[str], lang: str = "en", theme: str = "light", extra_script: str = "") -> str:
-    """A standalone page holding the fragments, with the explorers' CSS and JS inline."""
+def page_html(fragments: list[str], lang: str = "en", theme: str = "light", extra_script: str = "",
+              core_only: bool = False) -> str:
+    """A standalone page holding the fragments, with the explorers' CSS and JS inline (``core_only``:
+    the shared core without the kinds' modules, for tests that register a kind of their own)."""
+    files = [n for n in static_files() if not (core_only and n.startswith("explorer-"))]
     css = "".join(f"<style>{(STATIC_DIR / n).read_text(encoding='utf-8')}</style>"
-                  for n in static_files() if n.endswith(".css"))
+                  for n in files if n.endswith(".css"))
     js = "".join(f"<script>{(STATIC_DIR / n).read_text(encoding='utf-8')}</script>"
-                 for n in static_files() if n.endswith(".js"))
+                 for n in files if n.endswith(".js"))
     dark = "background:#14181e;color:#ced6dd;" if theme == "dark" else "background:#ffffff;color:#222832;"
     # the theme's text colour variable, as pydata-sphinx-theme sets it on the site
     css = ('<style>html{--pst-color-text-base:#222832}html[data-theme="dark"]{--pst-color-text-base:#ced6dd}</style>'
@@ -52,7 +55,7 @@ def page_html(fragments: list[str], lang: str = "en", theme: str = "light", extr
 
 @contextlib.contextmanager
 def explorer_page(browser, fragments: list[str], lang: str = "en", theme: str = "light",
-                  viewport: dict = DESKTOP, extra_script: str = ""):
+                  viewport: dict = DESKTOP, extra_script: str = "", core_only: bool = False):
     """A Playwright page showing ``fragments``; ``page.errors`` lists console errors and exceptions."""
     context = browser.new_context(viewport=viewport, color_scheme=theme, offline=True)
     page = context.new_page()
@@ -60,7 +63,7 @@ def explorer_page(browser, fragments: list[str], lang: str = "en", theme: str = 
     page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     try:
-        page.set_content(page_html(fragments, lang, theme, extra_script), wait_until="load")
+        page.set_content(page_html(fragments, lang, theme, extra_script, core_only), wait_until="load")
         yield page
     finally:
         context.close()

@@ -104,7 +104,7 @@ def test_core_draws_each_figure_in_its_language_and_reports_errors(browser):
     fragments = [Explorer("q", {"n": 1, "x": 0.123456}, lang="pt", title="um").html(),
                  Explorer("q", {"n": 2, "x": 0.5}, lang="en", title="two").html(),
                  Explorer("q", {"n": 3, "x": 1.0, "fail": True}, lang="en", title="three").html()]
-    with explorer_page(browser, fragments, viewport=PHONE, extra_script=KIND_FOR_TEST) as page:
+    with explorer_page(browser, fragments, viewport=PHONE, extra_script=KIND_FOR_TEST, core_only=True) as page:
         page.add_script_tag(content=REGISTER)
         assert page.evaluate("window.__drawn") == [[1, "pt", "0,1235"], [2, "en", "0.5"], [3, "en", "1"]]
         first = page.locator("figure.vae-explorer").first
@@ -122,7 +122,8 @@ def test_core_draws_each_figure_in_its_language_and_reports_errors(browser):
 def test_core_controls_pass_axe(browser, axe_source, theme):
     """Labelled slider, toggle and read-out: no critical or serious axe violation, light and dark."""
     fragments = [Explorer("q", {"n": 1, "x": 0.5}, lang="pt", title="Explorador").html()]
-    with explorer_page(browser, fragments, lang="pt", theme=theme, viewport=PHONE, extra_script=KIND_FOR_TEST) as page:
+    with explorer_page(browser, fragments, lang="pt", theme=theme, viewport=PHONE, extra_script=KIND_FOR_TEST,
+                       core_only=True) as page:
         page.add_script_tag(content=REGISTER)
         page.add_script_tag(content=axe_source)
         assert page.evaluate(JS_AXE, None) == []

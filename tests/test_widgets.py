@@ -14,7 +14,10 @@ from torch.distributions import Normal, kl_divergence  # noqa: E402
 
 from vae_support.distributions import pixel_mean  # noqa: E402
 from vae_support.models import VAE  # noqa: E402
-from vae_support.widgets import QState, decode_latent, latent_walker, q_explorer, q_explorer_state  # noqa: E402
+from vae_support.inference import ascend_elbo_path  # noqa: E402
+from vae_support.plot import kl_geometry as kg  # noqa: E402
+from vae_support.widgets import (PathState, QState, decode_latent, latent_walker, path_gradients, path_state,  # noqa: E402
+                                 path_walker, q_explorer, q_explorer_state)
 
 from test_plot_kl_geometry import _close_figures  # noqa: E402,F401  (autouse: close figures)
 
@@ -79,6 +82,66 @@ def test_q_explorer_sliders_update_the_values(conjugate):
     assert mean_slider.description == "mean"
     with pytest.raises(ValueError, match="lang"):
         q_explorer(grid, lang="de")
+
+
+@pytest.fixture(scope="module")
+def lg_path():
+    from vae_support.toy import LinearGaussian
+
+    model = LinearGaussian(torch.tensor([[2.0, 2.0]], dtype=F64), torch.zeros(1, dtype=F64), noise_std=1.0)
+    x = torch.tensor([5.0], dtype=F64)
+    return model.posterior(x), ascend_elbo_path(model, x, torch.tensor([2.5, -1.5]), torch.ones(2), steps=12, lr=0.1)
+
+
+def test_path_state_is_the_path_and_its_gradient(lg_path):
+    posterior, path = lg_path
+    state = path_state(posterior, path, 4)
+    assert isinstance(state, PathState) and state.step == 4
+    np.testing.assert_allclose(state.mean, path.mean[4].numpy())
+    np.testing.assert_allclose(state.std, path.std[4].numpy())
+    assert state.elbo == float(path.elbo[4]) and state.kl == float(path.kl[4])
+    assert state.elbo + state.kl == pytest.approx(state.log_px, abs=1e-12)  # eq-elbo-gap
+    g_mean, g_log_std = path_gradients(posterior, path)
+    # the ascent moved the parameters by lr times this gradient
+    np.testing.assert_allclose(path.mean[5].numpy(), state.mean + 0.1 * state.grad_mean, atol=1e-8)
+    np.testing.assert_allclose(np.log(path.std[5].numpy()), np.log(state.std) + 0.1 * state.grad_log_std, atol=1e-8)
+    np.testing.assert_allclose(state.grad_mean, g_mean[4].numpy())
+    with pytest.raises(ValueError, match="step"):
+        path_state(posterior, path, 13)
+    with pytest.raises(ValueError, match="posterior"):
+        path_state(Normal(0.0, 1.0), path, 0)
+    with pytest.raises(TypeError, match="path"):
+        path_gradients(posterior, (path.mean, path.std))
+
+
+def test_draw_q_path_draws_q_at_the_step_and_the_values(lg_path):
+    posterior, path = lg_path
+    ax, ax_v = kg.draw_q_path(posterior, path, 3, lang="en", lr=0.1)
+    q_patch = [p for p in ax.patches if p.get_edgecolor()[:3] == matplotlib.colors.to_rgb(kg.COLORS["q"])][0]
+    np.testing.assert_allclose(q_patch.get_center(), path.mean[3].numpy())
+    assert q_patch.get_width() == pytest.approx(4 * float(path.std[3, 0]))
+    state = path_state(posterior, path, 3)
+    arrow = ax.texts[0]  # annotate: from q's mean to the next mean (lr x gradient)
+    np.testing.assert_allclose(arrow.xy, path.mean[4].numpy(), atol=1e-8)
+    np.testing.assert_allclose(ax_v.get_lines()[0].get_ydata(), path.elbo.numpy())
+    assert ax.get_title() == "step 3" and ax_v.get_xlabel() == "optimization step"
+    np.testing.assert_allclose(ax_v.get_lines()[-1].get_ydata(), [state.elbo, state.kl])
+    assert kg.draw_q_path(posterior, path, 0, lang="pt")[0].get_title() == "passo 0"
+
+
+def test_path_walker_slider_moves_q(lg_path):
+    posterior, path = lg_path
+    box = path_walker(posterior, path, lang="en", lr=0.1)
+    slider, values = box.children[0], box.children[1]
+    assert (slider.min, slider.max, slider.value) == (0, 12, 0) and slider.description == "step"
+    slider.value = 7
+    state = path_state(posterior, path, 7)
+    assert f"ELBO = {state.elbo:.4g}" in values.value and f"KL(q‖p(z|x)) = {state.kl:.4g}" in values.value
+    ax = box.figure.axes[0]
+    assert ax.get_title() == "step 7"
+    assert path_walker(posterior, path, lang="pt").children[0].description == "passo"
+    with pytest.raises(ValueError, match="lang"):
+        path_walker(posterior, path, lang="de")
 
 
 def test_decode_latent_is_the_pixel_mean_as_an_image(tiny_vae):

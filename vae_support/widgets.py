@@ -7,12 +7,15 @@ without a display:
   :math:`q=\mathcal N(m, s^2)` against the posterior :math:`p(z|x)` of a
   :class:`~vae_support.toy.Grid1D`; the KL, the ELBO and the gap :math:`\log p(x)-\mathcal L`
   update live (computed by :func:`q_explorer_state`).
+* :func:`path_walker` — a step slider walks the path of a diagonal Gaussian q during ELBO ascent
+  in a 2-D linear-Gaussian model (computed by :func:`path_state`).
 * :func:`latent_walker` — sliders walk the latent plane of a trained 2-D VAE and show the
   decoded digit (computed by :func:`decode_latent`).
 
-On the static site the same ideas play as animations
-(:func:`vae_support.plot.kl_geometry.animate_q_explorer`,
-:func:`vae_support.plot.kl_geometry.animate_latent_walk`).
+On the static site the same explorers are :mod:`vae_support.explorers` (plain JS/SVG showing
+the same numbers: :func:`~vae_support.explorers.q.q_explorer`,
+:func:`~vae_support.explorers.path.path_explorer`, :func:`~vae_support.explorers.latent.latent_explorer`,
+:func:`~vae_support.explorers.beta.beta_explorer`).
 """
 from __future__ import annotations
 
@@ -20,13 +23,15 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch.distributions import Normal
+from torch.distributions import MultivariateNormal, Normal, kl_divergence
 
-from ._checks import as_tensor, check_finite, check_positive
+from ._checks import as_tensor, check_finite, check_integer, check_positive
 from .distributions import pixel_mean
+from .inference import QPath
 from .toy import Grid1D
 
-__all__ = ["QState", "q_explorer_state", "q_explorer", "decode_latent", "latent_walker"]
+__all__ = ["QState", "q_explorer_state", "q_explorer", "PathState", "path_gradients", "path_state", "path_walker",
+           "decode_latent", "latent_walker"]
 
 
 class QState(NamedTuple):
@@ -137,10 +142,12 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
     widgets = _require_ipywidgets()
     grid = Grid1D.skewed() if grid is None else grid
     q_explorer_state(grid, mean, std)  # validates the starting point
+    from .explorers.q import MEAN_RANGE, STD_RANGE  # the static explorer's ranges: the same q's reachable
+
     lo, hi = float(grid.z[0]), float(grid.z[-1])
-    mean_slider = widgets.FloatSlider(value=mean, min=max(lo, -8.0), max=min(hi, 8.0), step=0.05,
-                                      description=tr(lang, "média", "mean"), continuous_update=True)
-    std_slider = widgets.FloatSlider(value=std, min=0.1, max=4.0, step=0.05,
+    mean_slider = widgets.FloatSlider(value=mean, min=max(lo, MEAN_RANGE[0]), max=min(hi, MEAN_RANGE[1]),
+                                      step=MEAN_RANGE[2], description=tr(lang, "média", "mean"), continuous_update=True)
+    std_slider = widgets.FloatSlider(value=std, min=STD_RANGE[0], max=STD_RANGE[1], step=STD_RANGE[2],
                                      description=tr(lang, "desvio", "std"), continuous_update=True)
     values = widgets.HTML()
     out = widgets.Output()
@@ -157,6 +164,112 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
 
     _wire((mean_slider, std_slider), out, fig, redraw)
     box = widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
+    box.figure = fig
+    return box
+
+
+class PathState(NamedTuple):
+    r"""What the path walker shows at one step of an ELBO ascent (values in nats).
+
+    ``mean`` and ``std`` [d] are q's parameters, ``elbo`` and ``kl`` =
+    :math:`\mathrm{KL}(q\,\|\,p(z|x))` its values, ``log_px`` their constant sum, and
+    ``grad_mean``, ``grad_log_std`` [d] the gradient of the ELBO in :math:`(\mu, \log\sigma)` there
+    (a step of size :math:`\eta` moves the parameters by :math:`\eta` times it).
+    """
+
+    step: int
+    mean: np.ndarray
+    std: np.ndarray
+    elbo: float
+    kl: float
+    log_px: float
+    grad_mean: np.ndarray
+    grad_log_std: np.ndarray
+
+
+def _check_path(posterior, path) -> None:
+    if not isinstance(posterior, MultivariateNormal) or posterior.event_shape != (2,) or posterior.batch_shape != ():
+        raise ValueError("posterior: expected a 2-D MultivariateNormal without batch shape")
+    if not isinstance(path, QPath):
+        raise TypeError(f"path: expected a QPath (vae_support.inference.ascend_elbo_path), got {type(path).__name__}")
+    if path.mean.dim() != 2 or path.mean.shape[1] != 2 or path.std.shape != path.mean.shape:
+        raise ValueError(f"path: expected means and stds of shape [T, 2], got {tuple(path.mean.shape)}, {tuple(path.std.shape)}")
+
+
+def path_gradients(posterior: MultivariateNormal, path: QPath) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The ELBO's gradient in q's mean and log standard deviations at every step of ``path`` [T, d] each.
+
+    With :math:`\theta` fixed, :math:`\mathcal L(q) = \log p(x) - \mathrm{KL}(q\,\|\,p(z|x))`
+    (``eq-elbo-gap``), so :math:`\nabla\mathcal L = -\nabla\mathrm{KL}`: automatic differentiation of
+    torch's closed-form KL between q = N(mean, diag std²) and the exact ``posterior``.
+    """
+    _check_path(posterior, path)
+    dtype = posterior.mean.dtype
+    mean = path.mean.detach().to(dtype).clone().requires_grad_(True)
+    log_std = path.std.detach().to(dtype).log().clone().requires_grad_(True)
+    q = MultivariateNormal(mean, covariance_matrix=torch.diag_embed(torch.exp(2 * log_std)))
+    kl = kl_divergence(q, posterior)
+    g_mean, g_log_std = torch.autograd.grad(kl.sum(), (mean, log_std))
+    return -g_mean, -g_log_std
+
+
+def path_state(posterior: MultivariateNormal, path: QPath, step: int) -> PathState:
+    """What the path walker (and the static path explorer) shows at ``step`` (0 … T−1) of ``path``."""
+    _check_path(posterior, path)
+    step = check_integer("step", step, minimum=0)
+    if step >= len(path.elbo):
+        raise ValueError(f"step: expected 0 … {len(path.elbo) - 1}, got {step}")
+    g_mean, g_log_std = path_gradients(posterior, path)
+    return PathState(step, path.mean[step].double().numpy(), path.std[step].double().numpy(), float(path.elbo[step]),
+                     float(path.kl[step]), float(path.log_px), g_mean[step].numpy(), g_log_std[step].numpy())
+
+
+def path_walker(posterior: MultivariateNormal, path: QPath, lang: str = "pt", lr: float | None = None, step: int = 0):
+    """An ipywidgets explorer: a step slider walks q along an ELBO-ascent ``path`` over p(z|x).
+
+    Parameters
+    ----------
+    posterior : MultivariateNormal
+        The exact 2-D posterior (contours at 1 and 2 standard deviations).
+    path : QPath
+        From :func:`vae_support.inference.ascend_elbo_path`.
+    lang : {"pt", "en"}
+    lr : float, optional
+        The ascent's step size: the arrows then show each step (lr × gradient); without it they
+        show the gradient's direction at a readable length.
+    step : int
+        Initial step.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The slider (``children[0]``), a line of values (``children[1]``, HTML) and the figure
+        (``.figure``), drawn by :func:`vae_support.plot.kl_geometry.draw_q_path`.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plot._style import check_lang, tr
+    from .plot.kl_geometry import draw_q_path
+
+    check_lang(lang)
+    widgets = _require_ipywidgets()
+    path_state(posterior, path, step)  # validates
+    slider = widgets.IntSlider(value=step, min=0, max=len(path.elbo) - 1, step=1,
+                               description=tr(lang, "passo", "step"), continuous_update=True)
+    values = widgets.HTML()
+    out = widgets.Output()
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.8), gridspec_kw={"width_ratios": [1, 1.2]})
+    plt.close(fig)
+
+    def redraw():
+        s = path_state(posterior, path, slider.value)
+        values.value = (tr(lang, "passo", "step") + f" {s.step}: ELBO = {s.elbo:.4g} &nbsp; KL(q‖p(z|x)) = {s.kl:.4g} "
+                        f"&nbsp; ELBO + KL = {s.elbo + s.kl:.4g} &nbsp; log p(x) = {s.log_px:.4g}")
+        draw_q_path(posterior, path, slider.value, axes=axes, lang=lang, lr=lr)
+        fig.tight_layout()
+
+    _wire((slider,), out, fig, redraw)
+    box = widgets.VBox([slider, values, out])
     box.figure = fig
     return box
 

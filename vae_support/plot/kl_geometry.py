@@ -32,8 +32,8 @@ from .latent_space import _ellipse
 
 __all__ = [
     "animation_html", "plot_candidates",
-    "plot_kl_gradient_field", "plot_elbo_path", "animate_q_path", "plot_forward_reverse",
-    "draw_q_explorer", "animate_q_explorer", "plot_gradient_fields", "plot_regularization_field",
+    "plot_kl_gradient_field", "plot_elbo_path", "draw_q_path", "plot_forward_reverse",
+    "draw_q_explorer", "plot_gradient_fields", "plot_regularization_field",
     "plot_reparameterization", "draw_digit",
 ]
 
@@ -145,43 +145,88 @@ def plot_elbo_path(path: QPath, ax=None, lang: str = "pt"):
     return ax
 
 
-def animate_q_path(posterior: MultivariateNormal, path: QPath, frames: int = 16, lim=(-2.0, 4.0, -2.0, 4.0),
-                   lang: str = "pt", dpi: int = 60) -> animation.FuncAnimation:
-    """Animation of a diagonal q (2-σ ellipse) moving along ``path`` over the contours of p(z|x).
+def draw_q_path(posterior: MultivariateNormal, path: QPath, step: int, axes=None, lang: str = "pt",
+                lr: float | None = None, lim=None):
+    r"""One step of an ELBO ascent in 2-D: q's path over p(z|x) (left) and the ELBO and KL along it (right).
 
-    ``frames`` steps of the path are shown, spaced evenly in log(1 + step) so that the fast
-    first steps are seen (the first and last steps always included); each frame titles the
-    step, the ELBO and the KL. Render with :func:`animation_html`.
+    Left: the posterior's ellipses at 1 and 2 standard deviations (blue), q's 2-σ ellipse (orange)
+    with its trail of means, and the step's arrows: :math:`\eta\nabla_\mu\mathcal L` from q's mean
+    (red) and, at the ellipse's axis ends, the change of its radii :math:`2\sigma_j` that
+    :math:`\eta\nabla_{\log\sigma_j}\mathcal L` makes (gradients by
+    :func:`vae_support.widgets.path_gradients`; with ``lr=None`` the mean arrow is scaled to a
+    readable length). Right: ELBO, KL and log p(x) over the steps, with the current step marked.
+    The live :func:`vae_support.widgets.path_walker` draws through this function; the static site
+    draws the same picture in SVG (:mod:`vae_support.explorers.path`).
+
+    Returns
+    -------
+    (ax_path, ax_values)
     """
+    from ..widgets import path_state
+
     check_lang(lang)
-    frames = check_integer("frames", frames, minimum=2)
-    fig, ax = plt.subplots(figsize=(4, 4), dpi=dpi)
-    localize(ax, lang)
-    _mvn_contours(ax, _check_mvn("posterior", posterior), lim, COLORS["posterior"])
-    _ellipse(ax, posterior.mean.numpy(), posterior.covariance_matrix.numpy(), COLORS["posterior"], n_std=2.0, lw=1, ls=":")
-    idx = np.unique(np.expm1(np.linspace(0.0, np.log(len(path.elbo)), frames)).round().astype(int))
-    (trail,) = ax.plot([], [], "-", color=COLORS["q"], lw=1)
-    patch = _ellipse(ax, path.mean[0].numpy(), np.diag(path.std[0].numpy() ** 2), COLORS["q"], n_std=2.0, lw=2)
+    state = path_state(posterior, path, step)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(8, 3.8))
+    ax, ax_v = axes
+    localize([ax, ax_v], lang)
+    ax.clear()
+    ax_v.clear()
+    lim = _path_limits(posterior, path) if lim is None else lim
+    mean_p, cov_p = posterior.mean.numpy(), posterior.covariance_matrix.numpy()
+    for k, ls in ((1.0, "-"), (2.0, ":")):
+        _ellipse(ax, mean_p, cov_p, COLORS["posterior"], n_std=k, lw=1.5, ls=ls)
+    ax.plot(*mean_p, "o", color=COLORS["posterior"], ms=4)
+    m, s = state.mean, state.std
+    _ellipse(ax, m, np.diag(s**2), COLORS["q"], n_std=2.0, lw=2)
+    ax.plot(path.mean[: step + 1, 0].numpy(), path.mean[: step + 1, 1].numpy(), "-", color=COLORS["q"], lw=1)
+    scale = lr if lr is not None else _arrow_scale(posterior, path, lim)
+    ax.annotate("", xy=tuple(m + scale * state.grad_mean), xytext=tuple(m),
+                arrowprops=dict(arrowstyle="->", color=COLORS["data"], lw=2))
+    if lr is not None:
+        for j in range(2):
+            e = np.eye(2)[j]
+            tip = m + 2 * s[j] * e
+            ax.annotate("", xy=tuple(tip + 2 * s[j] * np.expm1(lr * state.grad_log_std[j]) * e), xytext=tuple(tip),
+                        arrowprops=dict(arrowstyle="->", color=COLORS["data"], lw=1))
     ax.set_xlim(lim[0], lim[1])
     ax.set_ylim(lim[2], lim[3])
     ax.set_aspect("equal")
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
-    fig.tight_layout()
+    ax.set_title(tr(lang, "passo", "step") + f" {step}", fontsize=9)
+    steps = np.arange(len(path.elbo))
+    ax_v.plot(steps, path.elbo.numpy(), color=COLORS["q"], label="ELBO")
+    ax_v.plot(steps, path.kl.numpy(), color=COLORS["data"], label="KL(q ‖ p(z|x))")
+    ax_v.axhline(state.log_px, color=FOREGROUND, ls=":", label="log p(x)")
+    ax_v.axvline(step, color=FOREGROUND, lw=1, alpha=0.5)
+    ax_v.plot([step, step], [state.elbo, state.kl], "o", color=FOREGROUND, ms=4)
+    ax_v.set_xlabel(tr(lang, "passo de otimização", "optimization step"))
+    ax_v.set_ylabel("nats")
+    ax_v.legend(fontsize=8)
+    return ax, ax_v
 
-    def update(k):
-        i = idx[k]
-        m, s = path.mean[i].numpy(), path.std[i].numpy()
-        patch.set_center(tuple(m))
-        patch.set_width(4 * s[0])
-        patch.set_height(4 * s[1])
-        patch.set_angle(0.0)
-        trail.set_data(path.mean[: i + 1, 0].numpy(), path.mean[: i + 1, 1].numpy())
-        ax.set_title(tr(lang, "passo", "step") + f" {i}: ELBO = {float(path.elbo[i]):.3f}, KL = {float(path.kl[i]):.3f}",
-                     fontsize=9)
-        return patch, trail
 
-    return animation.FuncAnimation(fig, update, frames=len(idx), interval=250, blit=False)
+def _path_limits(posterior: MultivariateNormal, path: QPath) -> tuple[float, float, float, float]:
+    """A square view holding the posterior's 2-σ ellipse and every 2-σ box of q along the path (whole units)."""
+    sd_p = posterior.covariance_matrix.diagonal().sqrt()
+    lo = torch.minimum((posterior.mean - 2 * sd_p).double(), (path.mean - 2 * path.std).min(0).values.double())
+    hi = torch.maximum((posterior.mean + 2 * sd_p).double(), (path.mean + 2 * path.std).max(0).values.double())
+    center = (lo + hi) / 2
+    half = float((hi - lo).max()) / 2 + 0.25
+    x0, x1 = math.floor(float(center[0]) - half), math.ceil(float(center[0]) + half)
+    y0, y1 = math.floor(float(center[1]) - half), math.ceil(float(center[1]) + half)
+    side = max(x1 - x0, y1 - y0)
+    return float(x0), float(x0 + side), float(y0), float(y0 + side)
+
+
+def _arrow_scale(posterior: MultivariateNormal, path: QPath, lim) -> float:
+    """Without a step size: the longest mean arrow of the path is a quarter of the view."""
+    from ..widgets import path_gradients
+
+    g_mean, _ = path_gradients(posterior, path)
+    longest = float(g_mean.norm(dim=-1).max())
+    return 0.25 * (lim[1] - lim[0]) / longest if longest > 0 else 1.0
 
 
 def plot_forward_reverse(grid: Grid1D, fits: dict, ax=None, lang: str = "pt"):
@@ -211,8 +256,8 @@ def draw_q_explorer(state, ax=None, lang: str = "pt"):
     """One frame of the q explorer: p(z|x), q, and the KL, ELBO, log p(x) and gap in the title.
 
     ``state`` is a :class:`vae_support.widgets.QState` (computed by
-    :func:`vae_support.widgets.q_explorer_state`); the live widget and the static animation both
-    draw through this function.
+    :func:`vae_support.widgets.q_explorer_state`); the live widget draws through this function (the
+    static site's twin is :mod:`vae_support.explorers.q`).
     """
     check_lang(lang)
     ax = get_ax(ax, lang=lang)
@@ -227,23 +272,6 @@ def draw_q_explorer(state, ax=None, lang: str = "pt"):
                  + tr(lang, "lacuna log p(x) − ELBO", "gap log p(x) − ELBO") + f" = {state.gap:.3f}", fontsize=9)
     ax.legend(fontsize=8, loc="upper left")
     return ax
-
-
-def animate_q_explorer(states: Sequence, lang: str = "pt", dpi: int = 60) -> animation.FuncAnimation:
-    """The q explorer played as an animation (one :class:`~vae_support.widgets.QState` per frame)."""
-    check_lang(lang)
-    if len(states) < 2:
-        raise ValueError(f"states: expected at least 2 frames, got {len(states)}")
-    fig, ax = plt.subplots(figsize=(5, 3.2), dpi=dpi)
-    localize(ax, lang)
-    fig.subplots_adjust(top=0.82, bottom=0.16)
-
-    def update(k):
-        draw_q_explorer(states[k], ax=ax, lang=lang)
-        return ax.lines
-
-    update(0)
-    return animation.FuncAnimation(fig, update, frames=len(states), interval=250, blit=False)
 
 
 # ---------------------------------------------------------------------------------------------
