@@ -9,7 +9,7 @@ from torch.autograd.functional import jacobian
 from torch.distributions import MultivariateNormal, TransformedDistribution
 
 from vae_support import bounds
-from vae_support.distributions import diagonal_gaussian
+from vae_support.distributions import diagonal_gaussian, pixel_mean
 from vae_support.flows import (
     IAF,
     FlowPosterior,
@@ -187,6 +187,7 @@ def test_local_parameters_rebuild_the_same_posterior(kind):
 
 
 def test_flow_posterior_has_no_closed_form_mean_and_no_closed_form_kl():
+    """`.mean` raises (E_q[z] has no closed form; `base_mean_image` is the point code, see below)."""
     head = PlanarFlow(2, 1)
     q = head(torch.randn(3, head.n_outputs))
     with pytest.raises(NotImplementedError):
@@ -259,3 +260,71 @@ def test_prior_initialization_is_refused_for_a_flow():
     model = VAE(x_dim=4, z_dim=2, hidden=(8,), encoder="planar")
     with pytest.raises(ValueError, match="init: 'prior' is defined for Gaussian encoders"):
         optimize_local_q(model, X_CAT, steps=2, init="prior")
+
+
+# ------------------------------------------------------- a point code: the image of the base mean
+def test_base_mean_image_of_affine_layers_is_the_mean_exactly():
+    """With affine layers the image of the base mean is E_q[z]: known in closed form, and checked by Monte Carlo."""
+    g = torch.Generator().manual_seed(11)
+    d = 3
+    mu = torch.randn(4, d, generator=g, dtype=torch.float64)
+    log_var = 0.3 * torch.randn(4, d, generator=g, dtype=torch.float64)
+    # planar layers with w = 0 are pure shifts: f(z) = z + u tanh(b)
+    planar = PlanarFlow(d, length=2).double()
+    u1, u2 = (torch.randn(4, d, generator=g, dtype=torch.float64) for _ in range(2))
+    b1, b2 = (torch.randn(4, 1, generator=g, dtype=torch.float64) for _ in range(2))
+    zero = torch.zeros(4, d, dtype=torch.float64)
+    q = planar(torch.cat([mu, log_var, u1, zero, b1, u2, zero, b2], -1))
+    exact = mu + u1 * torch.tanh(b1) + u2 * torch.tanh(b2)
+    torch.testing.assert_close(q.base_mean_image, exact, atol=1e-12, rtol=0)
+    # IAF layers whose MADE outputs do not depend on z: f(z) = sigma * z + (1 - sigma) * m
+    iaf = IAF(d, length=2, hidden=5).double()
+    with torch.no_grad():
+        for k in range(2):
+            iaf.weight_out[k].zero_()
+            iaf.bias_out[k].copy_(torch.randn(2 * d, generator=g, dtype=torch.float64))
+    q = iaf(torch.cat([mu, log_var, torch.randn(4, 10, generator=g, dtype=torch.float64)], -1))
+    exact = mu
+    for k in range(2):
+        m, sigma = iaf.bias_out[k][:d].detach(), torch.sigmoid(iaf.bias_out[k][d:].detach())
+        exact = sigma * exact + (1 - sigma) * m
+    torch.testing.assert_close(q.base_mean_image, exact, atol=1e-12, rtol=0)
+    torch.manual_seed(12)
+    samples = q.sample((40000,))
+    se = samples.std(0) / 200.0
+    assert ((samples.mean(0) - exact).abs() < 5 * se).all()
+
+
+def test_base_mean_image_is_not_the_mean_of_a_nonlinear_flow():
+    """The documented caveat: for a planar layer that bends space, f(mu) differs from E_q[z] beyond Monte Carlo error."""
+    head = PlanarFlow(2, length=1).double()
+    out = torch.tensor([[1.0, 0.0, 0.0, 0.0, 3.0, 0.0, 2.0, 0.0, 0.0]], dtype=torch.float64)  # mu = (1, 0), u = (3, 0), w = (2, 0)
+    q = head(out)
+    torch.manual_seed(13)
+    samples = q.sample((40000,))
+    se = samples.std(0) / 200.0
+    assert (samples.mean(0) - q.base_mean_image).abs()[0, 0] > 10 * se[0, 0]
+
+
+@pytest.mark.parametrize("encoder", ["planar", "iaf"])
+def test_vae_reconstruct_works_for_flow_encoders(encoder):
+    torch.manual_seed(0)
+    model = VAE(x_dim=4, z_dim=2, hidden=(8,), encoder=encoder, flow_length=2, flow_hidden=6)
+    with torch.no_grad():
+        x_hat = model.reconstruct(X_CAT)
+        q = model.encode(X_CAT)
+        expected = pixel_mean(model.decode(q.base_mean_image))  # mean pixel level of the categorical
+    assert x_hat.shape == (3, 4) and torch.isfinite(x_hat).all()
+    torch.testing.assert_close(x_hat, expected)
+
+
+def test_vae_reconstruct_of_an_affine_iaf_decodes_the_gaussian_mean():
+    """An IAF encoder whose MADE ignores z is an affine map of the base: reconstruct decodes E_q[z] exactly."""
+    torch.manual_seed(0)
+    model = VAE(x_dim=4, z_dim=2, hidden=(8,), encoder="iaf", flow_length=1, flow_hidden=6)
+    with torch.no_grad():
+        model.flow.weight_out[0].zero_()
+        q = model.encode(X_CAT)
+        m, sigma = model.flow.bias_out[0][:2], torch.sigmoid(model.flow.bias_out[0][2:])
+        mean = sigma * q.base_dist.mean + (1 - sigma) * m
+        torch.testing.assert_close(model.reconstruct(X_CAT), pixel_mean(model.decode(mean)))

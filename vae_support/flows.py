@@ -314,7 +314,11 @@ class FlowPosterior(TransformedDistribution):
 
     with the density of book equation ``eq-flow-change-of-variables``. ``rsample((k,))`` gives
     [k, batch, d]; ``log_prob`` of those samples uses the transforms' cache (no inversion).
-    :math:`\mathbb E_q[z]` has no closed form: ``mean`` raises ``NotImplementedError``.
+    :math:`\mathbb E_q[z]` has no closed form: ``mean`` raises ``NotImplementedError``. A
+    deterministic point of q is :attr:`base_mean_image`, the flow's image of the base mean
+    :math:`f_K\circ\dots\circ f_1(\mu(x))` — what :meth:`vae_support.models.VAE.reconstruct`
+    decodes for a flow encoder; it is **not** :math:`\mathbb E_q[z]` (equal to it only when every
+    layer is affine).
 
     Built by :class:`PlanarFlow` or :class:`IAF` from a list of parameter tensors;
     :meth:`local_parameters` and :meth:`with_parameters` let
@@ -352,6 +356,22 @@ class FlowPosterior(TransformedDistribution):
         base = diagonal_gaussian(loc, log_scale.exp(), validate_args=None if validate else False)
         self.head, self.params, self.shared = head, params, shared
         super().__init__(base, head.transforms(params[2:], validate), validate_args=False)
+
+    @property
+    def base_mean_image(self) -> torch.Tensor:
+        r"""The flow's image of the base mean, :math:`f_K\circ\dots\circ f_1(\mu(x))`, [batch, d].
+
+        A deterministic point of q computed in one pass (no sampling, no inversion), used as the
+        code of x where a Gaussian q would use its mean (``VAE.reconstruct``). It is **not**
+        :math:`\mathbb E_q[z]`: the mean of a nonlinear map is not the map of the mean (Jensen).
+        The two coincide when every layer is affine (e.g. a planar layer with :math:`w = 0`, a
+        pure shift, or an IAF layer whose MADE outputs do not depend on z); otherwise estimate
+        :math:`\mathbb E_q[z]` by averaging ``sample((k,))``.
+        """
+        z = self.base_dist.mean
+        for transform in self.transforms:
+            z = transform(z)
+        return z
 
     def local_parameters(self) -> list[torch.Tensor]:
         """Detached copies of every parameter, each with its own leading batch dimension [batch, ...]."""

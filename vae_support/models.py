@@ -11,7 +11,7 @@ Each model exposes the same methods, all per data point and in nats:
 * ``elbo(x, k=1)`` → ``[batch]`` (``eq-elbo-def``), ``elbo_terms(x, k=1)`` → reconstruction,
   KL and ELBO (``eq-elbo-decomposition``), ``iwae(x, k)`` → :math:`\mathcal L_K` (``eq-iwae``);
 * ``sample(n)`` → images from the model, ``reconstruct(x)`` → the decoder's mean at the
-  encoder's mean.
+  encoder's mean (for a flow encoder, at the flow's image of the base mean).
 
 The models run on whatever device their parameters are on (``model.to("cuda")``); inputs
 must be on the same device.
@@ -38,7 +38,7 @@ from .distributions import (
     pixel_mean,
     scale_tril_from_vector,
 )
-from .flows import FLOWS, make_flow
+from .flows import FLOWS, FlowPosterior, make_flow
 
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 PRIORS = ("standard", "mog", "vamp")
@@ -337,13 +337,21 @@ class LatentVariableModel(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        r"""Decoder mean at the encoder mean, :math:`\mathbb E_{p(x|z)}[x]` with :math:`z = \mathbb E_q[z]`.
+        r"""Decoder mean at the encoder's point code, :math:`\mathbb E_{p(x|z)}[x]` at :math:`z = z^*(x)`.
+
+        :math:`z^*(x) = \mathbb E_q[z]` for a q with a closed-form mean (Gaussian, Bernoulli). A
+        flow encoder (``encoder="planar"`` or ``"iaf"``) has none; its point code is
+        :attr:`vae_support.flows.FlowPosterior.base_mean_image`, the flow's image of the base
+        mean :math:`f_K\circ\dots\circ f_1(\mu(x))` — deterministic, but not
+        :math:`\mathbb E_q[z]`.
 
         Returns
         -------
         Tensor [batch, x_dim], in the data's units.
         """
-        return pixel_mean(self.decode_unchecked(self.encode(x).mean))
+        q = self.encode(x)
+        z = q.base_mean_image if isinstance(q, FlowPosterior) else q.mean
+        return pixel_mean(self.decode_unchecked(z))
 
 
 class VAE(LatentVariableModel):
