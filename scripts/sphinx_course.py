@@ -26,7 +26,7 @@ CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
 
 - interface strings in the page's language: ``book/_locale/pt_BR/LC_MESSAGES/sphinx.po`` (found
   by Sphinx through ``locale_dirs``) and ``booktheme.po`` (compiled here, a fallback to
-  sphinx-book-theme's own catalogue); matplotlib animations' controls, slider label and alt text;
+  sphinx-book-theme's own catalogue); the explorers' labels come from the notebooks (vae_support.explorers);
 - citations with "e" in Portuguese: reference style ``author_year_pt`` and bibliography
   style ``plain_pt`` (registered here; _config.yml picks them, _config.en.yml the English ones);
 - Portuguese search that ignores accents, at index time (Python) and query time (language_data.js);
@@ -40,7 +40,6 @@ CDN scripts are switched off in _config.yml with ``nb_ipywidgets_js: {}``.)
 from __future__ import annotations
 
 import re
-from html import escape as html_escape
 from pathlib import Path
 
 from docutils import nodes
@@ -215,50 +214,6 @@ def load_explorers(app, pagename, templatename, context, doctree):
             app.add_css_file(name)
         else:
             app.add_js_file(name, loading_method="defer")
-
-
-# --------------------------------------------------------------------------- animations
-#: matplotlib's to_jshtml() controls, in the reader's language (title/aria-label and labels).
-ANIMATION_WORDS = {
-    "pt_BR": {
-        "Decrease speed": "Diminuir a velocidade", "First frame": "Primeiro quadro",
-        "Previous frame": "Quadro anterior", "Play backwards": "Tocar de trás para a frente",
-        "Pause": "Pausar", "Play": "Tocar", "Next frame": "Próximo quadro", "Last frame": "Último quadro",
-        "Increase speed": "Aumentar a velocidade", "Repetition mode": "Modo de repetição",
-        "Once": "Uma vez", "Loop": "Repetir", "Reflect": "Ida e volta",
-        "Animation frame": "Quadro da animação",
-        "Animation: one frame at a time (controls below)":
-            "Animação: um quadro de cada vez (controles abaixo)",
-    },
-}
-ANIM_IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
-ANIM_SLIDER = re.compile(r'<input id="(_anim_slider[0-9a-f]+)" type="range"')
-
-
-def _word(app, text: str) -> str:
-    return ANIMATION_WORDS.get(app.config.language, {}).get(text, text)
-
-
-def localize_animations(app, doctree):
-    """matplotlib animations (``to_jshtml()``): alt text, a labelled slider, controls in the page's language."""
-    for raw in list(doctree.findall(nodes.raw)):
-        text = raw.astext()
-        if "html" not in raw.get("format", "").split() or "anim-controls" not in text:
-            continue
-        alt = html_escape(_word(app, "Animation: one frame at a time (controls below)"))
-        new = ANIM_IMG.sub(lambda m: f'<img id="{m.group(1)}" alt="{alt}" class="course-animation">', text)
-        label = html_escape(_word(app, "Animation frame"))
-        new = ANIM_SLIDER.sub(lambda m: f'<input id="{m.group(1)}" aria-label="{label}" type="range"', new)
-        for word in ("Decrease speed", "First frame", "Previous frame", "Play backwards", "Pause", "Play",
-                     "Next frame", "Last frame", "Increase speed", "Repetition mode"):
-            local = html_escape(_word(app, word))
-            new = new.replace(f'title="{word}" aria-label="{word}"', f'title="{local}" aria-label="{local}"')
-        for word in ("Once", "Loop", "Reflect"):
-            new = re.sub(rf'(<label for="_anim_radio\d_[0-9a-f]+">){word}</label>',
-                         lambda m: f"{m.group(1)}{html_escape(_word(app, word))}</label>", new)
-        if new != text:
-            raw.parent.replace(raw, nodes.raw(new, new, **{k: v for k, v in raw.attributes.items()
-                                                         if k in ("format", "classes")}))
 
 
 # --------------------------------------------------------------------------- figures' alt text
@@ -453,7 +408,6 @@ def setup(app):
     app.connect("builder-inited", add_explorer_static)
     app.connect("html-page-context", load_explorers)
     app.connect("doctree-read", drop_widget_outputs)
-    app.connect("doctree-read", localize_animations)
     app.connect("doctree-read", check_figure_alt)
     app.connect("html-page-context", drop_widget_state, priority=900)
     app.connect("html-page-context", link_book_pdf, priority=900)

@@ -11,7 +11,6 @@ import math
 import re
 
 import pytest
-import torch
 
 from conftest import BOOK_DIR
 from vae_support.exercises import NumericAnswer, check_answer, format_number, numeric_answer
@@ -23,8 +22,7 @@ EXERCISE_LABEL = re.compile(r"```\{exercise\}[^\n]*\n(?::[^\n]*\n)*?:label:\s*(e
 ANSWER_CALL = re.compile(r"numeric_answer\(\s*[\"'](ex-[\w-]+)[\"']")
 
 #: Chapters still without a numeric exercise (strict: a chapter that gains one must leave the set).
-MISSING = {
-}
+MISSING: set[str] = set()
 
 
 def test_answer_prints_rounded_value_in_the_readers_language(capsys):

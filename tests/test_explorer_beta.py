@@ -8,7 +8,6 @@ them; phone width, axe (light and dark), labels in the page's language.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest

@@ -3,13 +3,11 @@ values they are meant to draw, and the language switch."""
 from __future__ import annotations
 
 import math
-import re
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -29,21 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without re
 def _close_figures():
     yield
     plt.close("all")
-
-
-def test_animation_html_is_reproducible_and_holds_every_frame():
-    def animate():
-        fig, ax = plt.subplots(figsize=(2, 2), dpi=20)
-        (line,) = ax.plot([0.0], [0.0], "o")
-        return FuncAnimation(fig, lambda k: line.set_data([k], [k]), frames=4, interval=100, blit=False)
-
-    htmls = [kg.animation_html(animate(), "t") for _ in range(2)]
-    assert htmls[0] == htmls[1]
-    assert len(re.findall(r"frames\[\d+\]\s*=", htmls[0])) == 4
-    with pytest.raises(ValueError, match="name"):
-        kg.animation_html(animate(), "bad name")
-    with pytest.raises(TypeError, match="anim"):
-        kg.animation_html(plt.figure(), "x")
 
 
 # --------------------------------------------------------------------------------- figures

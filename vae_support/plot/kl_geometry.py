@@ -1,8 +1,7 @@
 r"""Figures of Part II (chapters ``kl-geometry`` and ``latent-geometry``): q moving toward p(z|x).
 
-Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes (animations
-return a ``matplotlib.animation.FuncAnimation``; render it for the static site with
-:func:`animation_html`). What they draw is computed by the package: the KL's gradient in q's
+Drawing functions take ``ax=None`` and ``lang="pt"|"en"`` and return the axes (the static
+site's interactive versions are :mod:`vae_support.explorers`). What they draw is computed by the package: the KL's gradient in q's
 mean (:func:`vae_support.kl.kl_mean_gradient`), the paths and fits of q on the toy models
 (:func:`vae_support.inference.ascend_elbo_path`, :func:`~vae_support.inference.fit_normal`), the
 encoder's gradient split into reconstruction and regularization parts and the
@@ -12,15 +11,12 @@ Every value is per data point and in nats.
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import re
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib import animation
 from torch.distributions import MultivariateNormal, Normal
 
 from .._checks import as_tensor, check_integer
@@ -31,29 +27,11 @@ from ._style import COLORS, FOREGROUND, check_lang, get_ax, localize, tr
 from .latent_space import _ellipse
 
 __all__ = [
-    "animation_html", "plot_candidates",
+    "plot_candidates",
     "plot_kl_gradient_field", "plot_elbo_path", "draw_q_path", "plot_forward_reverse",
     "draw_q_explorer", "plot_gradient_fields", "plot_regularization_field",
     "plot_reparameterization", "draw_digit",
 ]
-
-
-def animation_html(anim: animation.Animation, name: str) -> str:
-    """``anim.to_jshtml()`` with matplotlib's random element id replaced by one derived from ``name``.
-
-    The same animation then gives the same HTML on every run, so a notebook's stored output is
-    reproducible. Closes the animation's figure.
-    """
-    if not isinstance(anim, animation.Animation):
-        raise TypeError(f"anim: expected a matplotlib Animation, got {type(anim).__name__}")
-    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]+", name):
-        raise ValueError(f"name: expected letters, digits, '-' or '_', got {name!r}")
-    html = anim.to_jshtml()
-    plt.close(anim._fig)
-    ids = set(re.findall(r'id="_anim_img([0-9a-f]{32})"', html))
-    for uid in ids:
-        html = html.replace(uid, hashlib.sha1(name.encode()).hexdigest()[:32])
-    return html
 
 
 # ---------------------------------------------------------------------------------------------
