@@ -48,7 +48,7 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-NOTEBOOK_BUDGET_S = 30.0  # DESIGN.md: a notebook runs in at most 30 s on 2 CPU cores
+NOTEBOOK_BUDGET_S = 60.0  # issue 16: a notebook runs in at most 60 s on 2 CPU cores (DESIGN.md said 30 s before 3-seed comparisons)
 BUILD: dict = {}  # filled by the site_dir fixture: "seconds" and "cpu_seconds" of the build, or "error"
 
 
