@@ -6,27 +6,19 @@ computation by the package; the models are trained once per test session (a few 
 from __future__ import annotations
 
 import functools
-import json
-import re
 
 import torch
 
 from conftest import BOOK_DIR
-from explorer_harness import notebook_explorers
+from explorer_harness import explorer_data as payload, notebook_explorers  # noqa: F401 (payload: re-exported)
 
 SLUG = "latent-geometry"
 LANGS = ("pt", "en")
-DATA = re.compile(r'<script type="application/json" class="vae-explorer-data">(.*?)</script>', re.S)
 
 
 def stored_explorers(lang: str, kind: str) -> list[str]:
     """The stored HTML of the notebook's explorers of ``kind`` (what the site shows)."""
-    return [h for h in notebook_explorers(BOOK_DIR / lang / f"{SLUG}.ipynb") if f'data-kind="{kind}"' in h]
-
-
-def payload(fragment: str) -> dict:
-    """The JSON data an explorer fragment carries."""
-    return json.loads(DATA.search(fragment).group(1).replace("<\\/", "</"))
+    return notebook_explorers(BOOK_DIR / lang / f"{SLUG}.ipynb", kind)
 
 
 @functools.lru_cache(maxsize=None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from pathlib import Path
 
 from vae_support.explorers import STATIC_DIR, static_files
@@ -18,8 +19,17 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1100, "height": 900}
 
 
-def notebook_explorers(path: Path) -> list[str]:
-    """The ``text/html`` of every explorer output stored in notebook ``path``, in order."""
+#: The JSON data element of an explorer's HTML (vae_support.explorers.Explorer.html).
+DATA = re.compile(r'<script type="application/json" class="vae-explorer-data">(.*?)</script>', re.S)
+
+
+def explorer_data(html: str) -> dict:
+    """The JSON data an explorer's HTML carries (``<\\/`` unescaped)."""
+    return json.loads(DATA.search(html).group(1).replace("<\\/", "</"))
+
+
+def notebook_explorers(path: Path, kind: str | None = None) -> list[str]:
+    """The ``text/html`` of every explorer output (of ``kind``, if given) stored in notebook ``path``, in order."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     found = []
     for cell in nb["cells"]:
@@ -28,7 +38,7 @@ def notebook_explorers(path: Path) -> list[str]:
             if html is None:
                 continue
             html = "".join(html) if isinstance(html, list) else html
-            if 'class="vae-explorer"' in html:
+            if 'class="vae-explorer"' in html and (kind is None or f'data-kind="{kind}"' in html):
                 found.append(html)
     return found
 

@@ -3,15 +3,13 @@
 languages in a real browser (scrubbing, play, vector ellipses, numbers, phone, accessibility)."""
 from __future__ import annotations
 
-import json
-import re
 
 import numpy as np
 import pytest
 import torch
 
 from conftest import BOOK_DIR, JS_AXE
-from explorer_harness import DESKTOP, PHONE, explorer_page, notebook_explorers
+from explorer_harness import DESKTOP, PHONE, explorer_data, explorer_page, notebook_explorers
 from vae_support.exercises import format_number
 from vae_support.explorers import MAX_PAYLOAD_BYTES, path_explorer
 from vae_support.explorers.path import path_payload
@@ -21,19 +19,15 @@ from vae_support.toy import LinearGaussian
 from vae_support.widgets import path_gradients, path_state
 
 F64 = torch.float64
-DATA = re.compile(r'<script type="application/json" class="vae-explorer-data">(.*?)</script>', re.S)
 LANGS = ("pt", "en")
 NAMES = ("step", "elbo", "kl", "sum", "log_px", "mean", "std")
 
 
 def stored(lang: str) -> str:
-    found = [h for h in notebook_explorers(BOOK_DIR / lang / "kl-geometry.ipynb") if 'data-kind="path"' in h]
+    found = notebook_explorers(BOOK_DIR / lang / "kl-geometry.ipynb", "path")
     assert len(found) == 1, f"kl-geometry ({lang}): expected one path explorer, found {len(found)}"
     return found[0]
 
-
-def payload(html: str) -> dict:
-    return json.loads(DATA.search(html).group(1).replace("<\\/", "</"))
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +83,7 @@ def test_stored_payload_is_the_package_payload_and_small(chapter, lang):
     posterior, path, lr = chapter
     html = stored(lang)
     fresh = path_explorer(posterior, path, lang=lang, lr=lr)
-    assert payload(html) == fresh.data
+    assert explorer_data(html) == fresh.data
     assert fresh.payload_bytes <= MAX_PAYLOAD_BYTES
     assert f'lang="{lang}"' in html
 
@@ -121,7 +115,7 @@ def drawn(fig) -> dict:
 @pytest.mark.parametrize("lang", LANGS)
 def test_scrubbing_moves_q_the_arrows_and_the_numbers(browser, lang):
     html = stored(lang)
-    data = payload(html)
+    data = explorer_data(html)
     with explorer_page(browser, [html], lang=lang, viewport=DESKTOP) as page:
         fig = page.locator('figure.vae-explorer[data-kind="path"]')
         slider = fig.get_by_label("passo" if lang == "pt" else "step", exact=True)
@@ -154,7 +148,7 @@ def test_ellipses_are_the_covariances(browser, chapter):
     """The vector ellipses have the widths the covariances give (posterior at 1σ and 2σ; q at 2σ)."""
     posterior, path, _ = chapter
     html = stored("en")
-    data = payload(html)
+    data = explorer_data(html)
     with explorer_page(browser, [html], lang="en", viewport=DESKTOP) as page:
         fig = page.locator('figure.vae-explorer[data-kind="path"]')
         boxes = fig.locator("path.vx-post-ellipse").evaluate_all("els => els.map(e => { const b = e.getBBox(); return [b.width, b.height]; })")

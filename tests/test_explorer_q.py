@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ import torch
 from torch.distributions import Normal, kl_divergence
 
 from conftest import BOOK_DIR, JS_AXE
-from explorer_harness import DESKTOP, PHONE, explorer_page, notebook_explorers
+from explorer_harness import DESKTOP, PHONE, explorer_data, explorer_page, notebook_explorers
 from vae_support.exercises import format_number
 from vae_support.explorers import MAX_PAYLOAD_BYTES, q_explorer
 from vae_support.explorers.q import CHECK_POINTS, MEAN_RANGE, STD_RANGE, q_payload
@@ -21,20 +20,16 @@ from vae_support.toy import Grid1D
 from vae_support.widgets import q_explorer_state
 
 F64 = torch.float64
-DATA = re.compile(r'<script type="application/json" class="vae-explorer-data">(.*?)</script>', re.S)
 LANGS = ("pt", "en")
 NAMES = ("kl", "elbo", "log_px", "gap", "forward_kl")
 
 
 def stored(lang: str) -> str:
     """The q explorer's stored HTML in the chapter (what the site shows)."""
-    found = [h for h in notebook_explorers(BOOK_DIR / lang / "kl-geometry.ipynb") if 'data-kind="q"' in h]
+    found = notebook_explorers(BOOK_DIR / lang / "kl-geometry.ipynb", "q")
     assert len(found) == 1, f"kl-geometry ({lang}): expected one q explorer, found {len(found)}"
     return found[0]
 
-
-def payload(html: str) -> dict:
-    return json.loads(DATA.search(html).group(1).replace("<\\/", "</"))
 
 
 def js_rule(data: dict, mean: float, std: float) -> dict:
@@ -82,7 +77,7 @@ def test_payload_carries_the_grid_and_the_package_values(skewed, chapter_data):
 @pytest.mark.parametrize("lang", LANGS)
 def test_stored_payload_is_the_package_payload_and_small(lang, skewed):
     html = stored(lang)
-    data = payload(html)
+    data = explorer_data(html)
     fresh = q_explorer(skewed, mean=-4.0, std=math.sqrt(0.75), lang=lang)
     assert data == fresh.data  # the notebook's output is reproducible from the package
     size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode())
@@ -179,7 +174,7 @@ def test_controls_move_the_figure_and_the_numbers(browser, lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_displayed_numbers_are_the_package_numbers(browser, lang):
     html = stored(lang)
-    data = payload(html)
+    data = explorer_data(html)
     with explorer_page(browser, [html], lang=lang, viewport=DESKTOP) as page:
         fig = page.locator('figure.vae-explorer[data-kind="q"]')
         forward = fig.locator('dd[data-name="forward_kl"]')

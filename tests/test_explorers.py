@@ -4,24 +4,21 @@ Each explorer kind has its own tests (tests/test_explorer_<kind>.py).
 """
 from __future__ import annotations
 
-import json
 import random
-import re
 
 import pytest
 
 from conftest import JS_AXE
-from explorer_harness import PHONE, explorer_page
+from explorer_harness import PHONE, explorer_data, explorer_page
 from vae_support.explorers import MAX_PAYLOAD_BYTES, STATIC_DIR, Explorer, round_floats, static_files
 
-DATA = re.compile(r'<script type="application/json" class="vae-explorer-data">(.*?)</script>', re.S)
 
 
 def test_html_carries_the_data_as_json_and_a_fallback_in_the_language():
     ex = Explorer("q", {"z": [0.1234567891, 2.0], "label": "a</script>b"}, lang="pt", title="Explorador de q")
     html = ex.html()
     assert html.startswith('<figure class="vae-explorer" data-kind="q" lang="pt" aria-label="Explorador de q">')
-    assert json.loads(DATA.search(html).group(1).replace("<\\/", "</")) == {"z": [0.123457, 2.0], "label": "a</script>b"}
+    assert explorer_data(html) == {"z": [0.123457, 2.0], "label": "a</script>b"}
     assert html.count("</script>") == 1  # the data cannot close its script element
     assert "abra esta página no site do curso" in html
     assert "open this page on the course site" in Explorer("q", {}, lang="en", title="q").html()
