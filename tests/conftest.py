@@ -77,6 +77,24 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("notebook_path", paths, ids=[p.relative_to(BOOK_DIR).as_posix() for p in paths])
 
 
+# --------------------------------------------------------------------------- two workers (pytest-xdist)
+SITE_GROUP = "site"  # every test that needs the built site: one worker builds it once and runs them
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Groups for ``pytest -n 2 --dist loadgroup`` (the Makefile's ``test``): what must share a worker.
+
+    A notebook's cells share one kernel, so each notebook is one group; the tests that use the
+    built site are one group, so the site is built once; any other test module is one group, so
+    its module-scoped fixtures (trained models, built wheels) are made once. Runs before xdist
+    turns the marks into group names; without xdist the marks do nothing.
+    """
+    for item in items:
+        group = SITE_GROUP if "site_dir" in getattr(item, "fixturenames", ()) else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 # --------------------------------------------------------------------------- the built site
 @pytest.fixture(scope="session")
 def site_dir() -> Path:

@@ -126,13 +126,18 @@ def test_the_live_twin_shows_the_same_numbers(skewed):
     pytest.importorskip("ipywidgets")
     explorer = q_explorer(skewed, mean=2.0, std=1.41, lang="en")
     box = explorer.widget()
-    mean_slider, std_slider = box.children[0].children
+    mean_slider, std_slider, forward = box.children[0].children
     assert (mean_slider.min, mean_slider.max, mean_slider.step) == MEAN_RANGE
     assert (std_slider.min, std_slider.max, std_slider.step) == STD_RANGE
     row = [r for r in explorer.data["checks"] if (r["mean"], r["std"]) == (2.0, 1.41)][0]
     text = box.children[1].value
     for name in ("kl", "elbo", "log_px", "gap"):
         assert f"{row[name]:.4g}" in text, name
+    assert "KL(p(z|x)‖q)" not in text  # the forward KL only with the switch on, as in the static explorer
+    forward.value = True
+    assert f"KL(p(z|x)‖q) = {row['forward_kl']:.4g}" in box.children[1].value
+    forward.value = False
+    assert "KL(p(z|x)‖q)" not in box.children[1].value
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
 
 

@@ -65,7 +65,7 @@ def test_q_explorer_state_rejects_bad_input(conjugate):
 def test_q_explorer_sliders_update_the_values(conjugate):
     grid, _ = conjugate
     box = q_explorer(grid, mean=-1.0, std=1.0, lang="en")
-    mean_slider, std_slider = box.children[0].children
+    mean_slider, std_slider, forward = box.children[0].children
     values = box.children[1]
     assert f"{q_explorer_state(grid, -1.0, 1.0).kl:.4g}" in values.value
     mean_slider.value = 0.5

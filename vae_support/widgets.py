@@ -129,7 +129,8 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
     Returns
     -------
     ipywidgets.VBox
-        Two sliders, a line of values (``children[1]``, an HTML widget) and the figure (an
+        Two sliders and a forward-KL switch (``children[0]``), a line of values (``children[1]``,
+        an HTML widget; with the switch on it adds KL(p(z|x)‖q)) and the figure (an
         Output widget; ``.figure`` is the matplotlib figure). Display it in a notebook with a
         live kernel.
     """
@@ -149,6 +150,7 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
                                       step=MEAN_RANGE[2], description=tr(lang, "média", "mean"), continuous_update=True)
     std_slider = widgets.FloatSlider(value=std, min=STD_RANGE[0], max=STD_RANGE[1], step=STD_RANGE[2],
                                      description=tr(lang, "desvio", "std"), continuous_update=True)
+    forward = widgets.Checkbox(value=False, description=tr(lang, "mostrar a KL direta", "show the forward KL"))
     values = widgets.HTML()
     out = widgets.Output()
     with out:
@@ -159,11 +161,14 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
         state = q_explorer_state(grid, mean_slider.value, std_slider.value)
         values.value = (f"KL(q‖p(z|x)) = {state.kl:.4g} &nbsp; ELBO = {state.elbo:.4g} &nbsp; "
                         f"log p(x) = {state.log_px:.4g} &nbsp; " + tr(lang, "lacuna", "gap") + f" = {state.gap:.4g}")
+        if forward.value:  # the static explorer's switch: KL(p(z|x) || q) by Grid1D.forward_kl
+            q = Normal(torch.tensor(state.mean, dtype=torch.float64), torch.tensor(state.std, dtype=torch.float64))
+            values.value += " &nbsp; " + tr(lang, "KL direta", "forward KL") + f" KL(p(z|x)‖q) = {float(grid.forward_kl(q)):.4g}"
         draw_q_explorer(state, ax=ax, lang=lang)
         fig.tight_layout()
 
-    _wire((mean_slider, std_slider), out, fig, redraw)
-    box = widgets.VBox([widgets.HBox([mean_slider, std_slider]), values, out])
+    _wire((mean_slider, std_slider, forward), out, fig, redraw)
+    box = widgets.VBox([widgets.HBox([mean_slider, std_slider, forward]), values, out])
     box.figure = fig
     return box
 

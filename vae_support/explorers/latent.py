@@ -14,15 +14,10 @@ import numpy as np
 import torch
 
 from .._checks import as_tensor, check_integer, check_positive
-from ..plot._style import check_lang, tr
+from ..plot._style import DIGIT_COLORS, check_lang, tr
 from . import Explorer
 
 __all__ = ["DIGIT_COLORS", "latent_grid", "encode_pixels", "latent_explorer"]
-
-#: One colour per digit 0–9: Paul Tol's colour-blind-safe "muted" hues, their lightness moved so
-#: that each has at least 3:1 contrast on the site's light (#ffffff) and dark (#14181e) pages.
-DIGIT_COLORS = ("#c7576a", "#6d58d5", "#9f8b28", "#138439", "#1e97d3",
-                "#bc2f75", "#3b9586", "#85852c", "#af469e", "#7e7e7e")
 
 #: Stored pixel precision: grey levels (0..16) are kept in tenths (integers 0..160).
 PIXEL_STEP = 0.1

@@ -30,6 +30,17 @@ FOREGROUND = "#7b7b7b"
 #: colour has at least 3:1 contrast on both BACKGROUNDS (tests/test_plot_style.py).
 COLORS = {"posterior": "#1f77b4", "q": "#d55e00", "q_alt": "#2ca02c", "prior": "#7b7b7b", "data": "#d62728"}
 
+#: One colour per digit 0–9 (latent scatters, static and live): Paul Tol's colour-blind-safe
+#: "muted" hues, their lightness moved so that each has at least 3:1 contrast on both BACKGROUNDS.
+DIGIT_COLORS = ("#c7576a", "#6d58d5", "#9f8b28", "#138439", "#1e97d3",
+                "#bc2f75", "#3b9586", "#85852c", "#af469e", "#7e7e7e")
+
+
+def digit_colors(labels) -> list[str]:
+    """The :data:`DIGIT_COLORS` entry of each digit label (labels taken modulo 10)."""
+    return [DIGIT_COLORS[int(label) % 10] for label in np.asarray(labels).reshape(-1)]
+
+
 #: matplotlib settings of every course figure (applied on import, see the module docstring).
 STYLE = {
     "figure.facecolor": "none", "axes.facecolor": "none",

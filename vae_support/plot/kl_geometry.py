@@ -23,7 +23,7 @@ from .._checks import as_tensor, check_integer
 from ..inference import QPath
 from ..kl import _check_mvn, kl_mean_gradient
 from ..toy import Grid1D
-from ._style import COLORS, FOREGROUND, check_lang, get_ax, localize, tr
+from ._style import COLORS, FOREGROUND, check_lang, digit_colors, get_ax, localize, tr
 from .latent_space import _ellipse
 
 __all__ = [
@@ -255,10 +255,6 @@ def draw_q_explorer(state, ax=None, lang: str = "pt"):
 # ---------------------------------------------------------------------------------------------
 # chapter latent-geometry: figures
 # ---------------------------------------------------------------------------------------------
-def _digit_colors(labels) -> np.ndarray:
-    return plt.get_cmap("tab10")(np.asarray(labels) % 10)
-
-
 def plot_gradient_fields(centers, recon_grad, reg_grad, recon_value=None, axes=None, lang: str = "pt", target=None):
     r"""The encoder's gradient split in two fields over a grid of means, in three panels.
 
@@ -406,7 +402,7 @@ def draw_digit(image, ax=None, lang: str = "pt", vmax: float = 16.0):
 def _latent_backdrop(ax, means, labels, extent: float, lang: str):
     if means is not None:
         means = np.asarray(means, dtype=float)
-        colors = _digit_colors(labels) if labels is not None else COLORS["prior"]
+        colors = digit_colors(labels) if labels is not None else COLORS["prior"]
         ax.scatter(means[:, 0], means[:, 1], c=colors, s=5, alpha=0.6)
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)

@@ -15,7 +15,7 @@ from matplotlib.patches import Ellipse
 from torch.distributions import Distribution
 
 from .._checks import check_integer
-from ._style import COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
+from ._style import COLORS, DIGIT_COLORS, FOREGROUND, as_array, check_lang, digit_colors, get_ax, tr
 from .elbo import digit_montage
 from .training import _check_runs
 
@@ -340,10 +340,9 @@ def plot_posterior_ellipses_2d(means, covs, labels=None, names: Sequence[str] = 
     covs = np.asarray(covs.detach().cpu() if hasattr(covs, "detach") else covs, dtype=float)
     if means.shape[1] != 2 or covs.shape != (means.shape[0], 2, 2):
         raise ValueError(f"means, covs: expected [n, 2] and [n, 2, 2], got {means.shape} and {covs.shape}")
-    cmap = __import__("matplotlib").colormaps["tab10"]
     ax = get_ax(ax, figsize=(4.5, 4.5), lang=lang)
     for i in range(means.shape[0]):
-        color = COLORS["q"] if labels is None else cmap(int(labels[i]) % 10)
+        color = COLORS["q"] if labels is None else DIGIT_COLORS[int(labels[i]) % 10]
         _ellipse(ax, means[i], covs[i], color, lw=0.8, alpha=0.8)
     _ellipse(ax, (0.0, 0.0), np.eye(2), FOREGROUND, ls="--", lw=1.5,
              label=tr(lang, "prior N(0, I), 1 desvio", "prior N(0, I), 1 std"))
@@ -440,7 +439,6 @@ def draw_beta_state(states: Sequence, index: int, axes=None, lang: str = "pt", e
     (Axes, Axes); ``axes[0].lines[0]`` joins the points in order of β, ``axes[0].lines[1]`` is the
     highlighted point, ``axes[0].lines[2]`` its level line; ``axes[1].collections[0]`` the scatter.
     """
-    from ..explorers.latent import DIGIT_COLORS
 
     check_lang(lang)
     states = list(states)
@@ -473,7 +471,7 @@ def draw_beta_state(states: Sequence, index: int, axes=None, lang: str = "pt", e
     ax_rd.set_ylabel(tr(lang, "distorção D (nats)", "distortion D (nats)"))
     ax_rd.legend(frameon=False, fontsize=8)
     means = np.asarray(cur.means, dtype=float)
-    colors = COLORS["q"] if cur.labels is None else [DIGIT_COLORS[int(c) % 10] for c in cur.labels]
+    colors = COLORS["q"] if cur.labels is None else digit_colors(cur.labels)
     ax_z.scatter(means[:, 0], means[:, 1], c=colors, s=6, alpha=0.8)
     ax_z.set_xlim(-extent, extent)
     ax_z.set_ylim(-extent, extent)

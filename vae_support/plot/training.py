@@ -27,8 +27,9 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
+from matplotlib.colors import ListedColormap
 
-from ._style import COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
+from ._style import COLORS, DIGIT_COLORS, FOREGROUND, as_array, check_lang, get_ax, tr
 
 __all__ = [
     "plot_inference_gaps",
@@ -297,7 +298,7 @@ def plot_latent_scatter(z, labels, centers=None, ax=None, lang: str = "pt"):
     if z.shape[1] != 2 or labels.shape[0] != z.shape[0]:
         raise ValueError(f"z, labels: expected z [n, 2] and labels [n], got {z.shape} and {labels.shape}")
     ax = get_ax(ax, figsize=(5, 5), lang=lang)
-    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels, cmap=ListedColormap(DIGIT_COLORS), s=8, vmin=-0.5, vmax=9.5)
     if centers is not None:
         centers = as_array("centers", centers, ndim=2)
         ax.scatter(centers[:, 0], centers[:, 1], marker="x", s=80, color=FOREGROUND,
