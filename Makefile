@@ -42,8 +42,12 @@ $(AXE):
 
 # pytest exits 5 when it collects no test: that is not a failure of the install.
 # The site tests build the site themselves (into _build/), so this target is complete on its own.
+# Two pytest-xdist workers (every chapter and most tests run on one thread; the machine has two
+# cores), a file at a time: a notebook's cells share one kernel, a module's fixtures are made once,
+# and the site is built once per run (tests/conftest.py, site_dir). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: install browser $(AXE)
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 # Every chapter and assignment the way Colab runs it: the built wheel in a fresh venv outside the
 # repository, each notebook copied alone into an empty folder (scripts/clean_install.py --help).

@@ -129,11 +129,17 @@ def concatenate(site_lang: Path, pages: list[str], title: str, lang: str, number
 """
 
 
+#: Playwright's limit for loading and typesetting the one-page book (its default, 30 s, is too
+#: short when the tests run the PDF build beside other work on a 2-core machine).
+PAGE_TIMEOUT_MS = 180_000
+
+
 def open_typeset(browser, source: Path):
     """``source`` opened in a print-media page, typeset by its MathJax, every image decoded."""
     page = browser.new_page(viewport={"width": 900, "height": 1200})
+    page.set_default_timeout(PAGE_TIMEOUT_MS)  # the whole book on one page; a busy machine is slow to load it
     page.goto(source.as_uri(), wait_until="load")
-    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=60_000)
+    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
     page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => true) : true")
     page.evaluate("""async () => {
         document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; });

@@ -28,6 +28,7 @@ import math
 
 import pytest
 import torch
+from filelock import FileLock
 from torch.distributions import Normal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from vae_support.toy import Grid1D, LinearGaussian  # noqa: E402
 import build_book  # noqa: E402  (scripts/build_book.py)
+import build_pdf  # noqa: E402  (scripts/build_pdf.py)
 import execute  # noqa: E402  (scripts/execute.py)
 import translation  # noqa: E402  (scripts/translation.py)
 
@@ -77,42 +79,55 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("notebook_path", paths, ids=[p.relative_to(BOOK_DIR).as_posix() for p in paths])
 
 
-# --------------------------------------------------------------------------- two workers (pytest-xdist)
-SITE_GROUP = "site"  # every test that needs the built site: one worker builds it once and runs them
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Groups for ``pytest -n 2 --dist loadgroup`` (the Makefile's ``test``): what must share a worker.
-
-    A notebook's cells share one kernel, so each notebook is one group; the tests that use the
-    built site are one group, so the site is built once; any other test module is one group, so
-    its module-scoped fixtures (trained models, built wheels) are made once. Runs before xdist
-    turns the marks into group names; without xdist the marks do nothing.
-    """
-    for item in items:
-        group = SITE_GROUP if "site_dir" in getattr(item, "fixturenames", ()) else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 # --------------------------------------------------------------------------- the built site
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
-    """Builds both languages from scratch (scripts/build_book.py --clean, warnings are errors)."""
-    if os.environ.get("SITE_NO_BUILD") == "1" and (SITE_OUT / "html" / "index.html").is_file():
-        return SITE_OUT / "html"
+    """Both languages built from scratch (scripts/build_book.py --clean, warnings are errors), then
+    each language's book PDF, which every page's download menu links to.
+
+    Once per test run: under ``pytest -n 2 --dist loadfile`` (the Makefile's ``test``) the site
+    tests of two files may run on two workers; a file lock lets the first build while the other
+    waits, and a stamp named after xdist's run id tells the second that this run's site is ready.
+    """
+    html = SITE_OUT / "html"
+    if os.environ.get("SITE_NO_BUILD") == "1" and (html / "index.html").is_file():
+        return html
     if "error" in BUILD:  # pytest re-runs a failed session fixture for every test: build once
         pytest.fail(BUILD["error"], pytrace=False)
+    SITE_OUT.mkdir(parents=True, exist_ok=True)
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    built, failed = (SITE_OUT / f".site-built-{run_id}", SITE_OUT / f".site-failed-{run_id}") if run_id else (None, None)
+    with FileLock(str(SITE_OUT / ".site.lock")):
+        if built is not None and built.is_file():
+            return html  # another worker of this run built it
+        if failed is not None and failed.is_file():  # another worker of this run tried: the same error, not a second try
+            BUILD["error"] = failed.read_text(encoding="utf-8")
+            pytest.fail(BUILD["error"], pytrace=False)
+        for old in SITE_OUT.glob(".site-*-*"):
+            old.unlink()
+        try:
+            _build_site()
+            build_pdf.ensure(html)
+        except RuntimeError as err:
+            BUILD["error"] = str(err)
+        if "error" in BUILD:
+            if failed is not None:
+                failed.write_text(BUILD["error"], encoding="utf-8")
+            pytest.fail(BUILD["error"], pytrace=False)
+        if built is not None:
+            built.touch()
+    return html
+
+
+def _build_site() -> None:
     cmd = [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--book", str(BOOK_DIR),
            "--out", str(SITE_OUT), "--clean", "--quiet"]
     start, cpu_start = time.perf_counter(), _children_cpu_seconds()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
     if proc.returncode != 0:
-        BUILD["error"] = f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}"
-        pytest.fail(BUILD["error"], pytrace=False)
+        raise RuntimeError(f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}")
     BUILD["seconds"], BUILD["cpu_seconds"] = seconds, cpu
-    return SITE_OUT / "html"
 
 
 def _children_cpu_seconds() -> float:

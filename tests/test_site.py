@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 import build_book
-import build_pdf
 from conftest import BOOK_DIR, BUILD, SITE_OUT, site_pages
 
 MATHJAX_TIMEOUT_MS = 20_000
@@ -123,13 +122,6 @@ def probe(browser, site_url):
     yield open_page
     for p in probes:
         p.close()
-
-
-@pytest.fixture(scope="session")
-def site_dir(site_dir):
-    """The conftest build plus each language's book PDF, which every page's download menu links to."""
-    build_pdf.ensure(site_dir)
-    return site_dir
 
 
 # --------------------------------------------------------------------------- the build

@@ -49,13 +49,6 @@ def per_page(broken=frozenset(), reason=""):
 
 
 # --------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="session")
-def site_dir(site_dir):
-    """The conftest build plus each language's book PDF, which every page's download menu links to."""
-    build_pdf.ensure(site_dir)
-    return site_dir
-
-
 # --------------------------------------------------------------------------- the page report
 JS_LAYOUT = """() => {
   const vw = window.innerWidth;
