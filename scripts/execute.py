@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -86,8 +87,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def children_cpu_seconds() -> float:
     """CPU time (user + system) used so far by finished child processes (the notebooks' kernels)."""
-    import resource
-
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 

@@ -122,18 +122,12 @@ def site_dir() -> Path:
 def _build_site() -> None:
     cmd = [sys.executable, str(ROOT / "scripts" / "build_book.py"), "--book", str(BOOK_DIR),
            "--out", str(SITE_OUT), "--clean", "--quiet"]
-    start, cpu_start = time.perf_counter(), _children_cpu_seconds()
+    start, cpu_start = time.perf_counter(), execute.children_cpu_seconds()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    seconds, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
+    seconds, cpu = time.perf_counter() - start, execute.children_cpu_seconds() - cpu_start
     if proc.returncode != 0:
         raise RuntimeError(f"the site build failed ({' '.join(cmd)}):\n{proc.stdout[-6000:]}\n{proc.stderr[-4000:]}")
     BUILD["seconds"], BUILD["cpu_seconds"] = seconds, cpu
-
-
-def _children_cpu_seconds() -> float:
-    """CPU time (user + system) used so far by finished child processes."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -81,6 +81,18 @@ def test_gradient_variance_plot_draws_the_values():
         plot_gradient_variance(n, {"reparam": [1.0, 2.0]})
 
 
+def test_digit_montage_leaves_blank_gaps_between_tiles():
+    """gap=1: tile (r, c) starts at 9r, 9c; the gap rows/columns and the empty cells are NaN."""
+    images = torch.arange(3 * 64, dtype=torch.float64).reshape(3, 64)
+    montage = digit_montage(images, ncols=2, gap=1)
+    assert montage.shape == (2 * 9 - 1, 2 * 9 - 1)
+    np.testing.assert_array_equal(montage[0:8, 9:17], images[1].reshape(8, 8).numpy())
+    np.testing.assert_array_equal(montage[9:17, 0:8], images[2].reshape(8, 8).numpy())
+    assert np.isnan(montage[8, :]).all() and np.isnan(montage[:, 8]).all() and np.isnan(montage[9:, 9:]).all()
+    with pytest.raises(ValueError, match="gap"):
+        digit_montage(images, gap=-1)
+
+
 def test_digit_montage_places_each_image_in_its_cell():
     images = torch.arange(3 * 64, dtype=torch.float64).reshape(3, 64)
     montage = digit_montage(images, ncols=2)

@@ -143,7 +143,7 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
     widgets = _require_ipywidgets()
     grid = Grid1D.skewed() if grid is None else grid
     q_explorer_state(grid, mean, std)  # validates the starting point
-    from .explorers.q import MEAN_RANGE, STD_RANGE  # the static explorer's ranges: the same q's reachable
+    from .explorers.q import MEAN_RANGE, STD_RANGE, _normal  # the static explorer's ranges: the same q's reachable
 
     lo, hi = float(grid.z[0]), float(grid.z[-1])
     mean_slider = widgets.FloatSlider(value=mean, min=max(lo, MEAN_RANGE[0]), max=min(hi, MEAN_RANGE[1]),
@@ -162,8 +162,8 @@ def q_explorer(grid: Grid1D | None = None, mean: float = -1.0, std: float = 1.0,
         values.value = (f"KL(q‖p(z|x)) = {state.kl:.4g} &nbsp; ELBO = {state.elbo:.4g} &nbsp; "
                         f"log p(x) = {state.log_px:.4g} &nbsp; " + tr(lang, "lacuna", "gap") + f" = {state.gap:.4g}")
         if forward.value:  # the static explorer's switch: KL(p(z|x) || q) by Grid1D.forward_kl
-            q = Normal(torch.tensor(state.mean, dtype=torch.float64), torch.tensor(state.std, dtype=torch.float64))
-            values.value += " &nbsp; " + tr(lang, "KL direta", "forward KL") + f" KL(p(z|x)‖q) = {float(grid.forward_kl(q)):.4g}"
+            forward_kl = float(grid.forward_kl(_normal(state.mean, state.std)))
+            values.value += " &nbsp; " + tr(lang, "KL direta", "forward KL") + f" KL(p(z|x)‖q) = {forward_kl:.4g}"
         draw_q_explorer(state, ax=ax, lang=lang)
         fig.tight_layout()
 

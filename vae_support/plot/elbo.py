@@ -131,18 +131,23 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
     return ax
 
 
-def digit_montage(images, ncols: int = 10, side: int = 8) -> np.ndarray:
-    """Tile images [n, side*side] into one array [rows*side, ncols*side] (blank cells are NaN)."""
+def digit_montage(images, ncols: int = 10, side: int = 8, gap: int = 0) -> np.ndarray:
+    """Tile images [n, side*side] into one array, ``ncols`` per row, ``gap`` blank pixels between
+    tiles: shape [rows*(side+gap) - gap, ncols*(side+gap) - gap] (blank cells and gaps are NaN,
+    which imshow leaves transparent)."""
     images = as_array("images", images, ndim=None)
     ncols = check_integer("ncols", ncols)
     side = check_integer("side", side)
+    gap = check_integer("gap", gap, minimum=0)
     if images.ndim != 2 or images.shape[1] != side * side:
         raise ValueError(f"images: expected shape [n, {side * side}], got {images.shape}")
     n = images.shape[0]
     rows = -(-n // ncols)
-    tiles = np.full((rows * ncols, side, side), np.nan)
-    tiles[:n] = images.reshape(n, side, side)
-    return tiles.reshape(rows, ncols, side, side).transpose(0, 2, 1, 3).reshape(rows * side, ncols * side)
+    step = side + gap
+    tiles = np.full((rows * ncols, step, step), np.nan)
+    tiles[:n, :side, :side] = images.reshape(n, side, side)
+    grid = tiles.reshape(rows, ncols, step, step).transpose(0, 2, 1, 3).reshape(rows * step, ncols * step)
+    return grid[:rows * step - gap, :ncols * step - gap]
 
 
 def plot_digits(images, kind: str = "data", ax=None, lang: str = "pt", ncols: int = 10, vmax: float = 16.0):

@@ -15,7 +15,7 @@ from matplotlib.patches import Ellipse
 from torch.distributions import Distribution
 
 from .._checks import check_integer
-from ._style import COLORS, DIGIT_COLORS, FOREGROUND, as_array, check_lang, digit_colors, get_ax, tr
+from ._style import COLORS, FOREGROUND, as_array, check_lang, digit_colors, get_ax, tr
 from .elbo import digit_montage
 from .training import _check_runs
 
@@ -341,9 +341,9 @@ def plot_posterior_ellipses_2d(means, covs, labels=None, names: Sequence[str] = 
     if means.shape[1] != 2 or covs.shape != (means.shape[0], 2, 2):
         raise ValueError(f"means, covs: expected [n, 2] and [n, 2, 2], got {means.shape} and {covs.shape}")
     ax = get_ax(ax, figsize=(4.5, 4.5), lang=lang)
-    for i in range(means.shape[0]):
-        color = COLORS["q"] if labels is None else DIGIT_COLORS[int(labels[i]) % 10]
-        _ellipse(ax, means[i], covs[i], color, lw=0.8, alpha=0.8)
+    colors = [COLORS["q"]] * means.shape[0] if labels is None else digit_colors(labels)
+    for mean, cov, color in zip(means, covs, colors):
+        _ellipse(ax, mean, cov, color, lw=0.8, alpha=0.8)
     _ellipse(ax, (0.0, 0.0), np.eye(2), FOREGROUND, ls="--", lw=1.5,
              label=tr(lang, "prior N(0, I), 1 desvio", "prior N(0, I), 1 std"))
     ax.set_xlim(-extent, extent)
