@@ -16,8 +16,22 @@ class Autograder:
     tests: dict[str, str]
     context: str = ""  # the assignment's own set-up code (trusted), for values the tests take as given
 
+    def __post_init__(self):
+        # Parsed here, once, on the thread that loads the zip: the grader grades submissions on several threads,
+        # and CPython's AST constructor keeps one recursion counter per interpreter, so two ast.parse calls at
+        # once can fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+        self._parameters = frozenset(self._parse_parameters())
+        self._context_names = frozenset(self._parse_context_names() & self._parameters)
+
     def parameters(self) -> set[str]:
         """Names the test functions take (answers, ``LANG`` and context values)."""
+        return set(self._parameters)
+
+    def context_names(self) -> set[str]:
+        """Test parameters that the set-up code defines (``models``, say): computed by the grader, not taken from the student."""
+        return set(self._context_names)
+
+    def _parse_parameters(self) -> set[str]:
         names = set()
         for text in self.tests.values():
             for node in ast.walk(ast.parse(text)):
@@ -25,16 +39,13 @@ class Autograder:
                     names.update(a.arg for a in node.args.args)
         return names - {"env"}
 
-    def context_names(self) -> set[str]:
-        """Test parameters that the set-up code defines (``models``, say): computed by the grader, not taken from the student."""
-        if not self.context:
-            return set()
+    def _parse_context_names(self) -> set[str]:
         defined = set()
-        for node in ast.parse(self.context).body:
+        for node in (ast.parse(self.context).body if self.context else []):
             for target in getattr(node, "targets", [getattr(node, "target", None)]):
                 if isinstance(target, ast.Name):
                     defined.add(target.id)
-        return defined & self.parameters()
+        return defined
 
 
 def load(path: pathlib.Path) -> Autograder:

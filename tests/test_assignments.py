@@ -295,3 +295,17 @@ def test_autograder_zip_carries_what_grading_elsewhere_needs(graded):
     assert any(n.startswith("files/vae_support-") and n.endswith(".whl") for n in names)
     assert "download.pytorch.org/whl/cpu" in requirements and "torch==" in requirements and "vae_support @ file://" in requirements
     assert "python=3.11" in environment and "requirements.txt" in environment
+
+
+# -- the grader's threads ------------------------------------------------------------------------
+def test_autograder_parses_once_before_grading_threads(monkeypatch):
+    """Two ``ast.parse`` calls on two grading threads can fail in CPython (python/cpython#106905); the test
+    names are read once, when the autograder is made, and never parsed again while submissions are graded."""
+    tests = {"q1": "def test_q1(kl, LANG, models, env):\n    assert kl(1) == 0\n",
+             "q2": "def test_q2(elbo):\n    assert elbo\n\ndef helper(x):\n    return x\n"}
+    autograder = ag.Autograder("a", pathlib.Path("a.zip"), tests, context="models = {}\nunused = 1\n")
+    without_context = ag.Autograder("b", pathlib.Path("b.zip"), tests)
+    monkeypatch.setattr(ag.ast, "parse", lambda *a, **k: pytest.fail("parsed again after loading"))
+    assert autograder.parameters() == {"kl", "LANG", "models", "elbo"}
+    assert autograder.context_names() == {"models"}
+    assert without_context.context_names() == set()
