@@ -68,9 +68,6 @@ def site_pages(book: Path = BOOK_DIR) -> list[tuple[str, str]]:
 
 
 def pytest_generate_tests(metafunc):
-    if "site_page" in metafunc.fixturenames:
-        pages = site_pages()
-        metafunc.parametrize("site_page", pages, ids=[f"{lang}/{name}" for lang, name in pages])
     if "twin_slug" in metafunc.fixturenames:
         slugs = translation.twin_slugs(BOOK_DIR)
         metafunc.parametrize("twin_slug", slugs)

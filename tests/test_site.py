@@ -1,10 +1,12 @@
 """The built site in a real browser (Debian's headless Chromium driven by Playwright).
 
-For every page of both languages: math is typeset by the MathJax the site serves itself (no
-raw TeX left, no MathJax error), every image loads, every internal link and the twin link
-resolve (target file and #anchor), exercise solutions toggle, nothing is fetched from
-outside the site, and no JavaScript error is logged. One screenshot per language goes to
-SITE_OUT/screenshot-<lang>.png. The `site_dir` fixture (tests/conftest.py) builds the site.
+The build (complete, MathJax served locally, languages, launch buttons), the landing page and one
+screenshot per language (SITE_OUT/screenshot-<lang>.png). The per-page checks, made on one visit
+to each page of both languages (tests/test_site_reader.py): math is typeset by the MathJax the
+site serves itself (no raw TeX left, no MathJax error), every image loads, every internal link
+and the twin link resolve (target file and #anchor), exercise solutions toggle, nothing is
+fetched from outside the site, and no JavaScript error is logged; this module gives them its
+link and solution helpers. The `site_dir` fixture (tests/conftest.py) builds the site.
 """
 from __future__ import annotations
 
@@ -33,13 +35,6 @@ JS_MATH_REPORT = """() => {
   const article = (document.querySelector('article') || document.body).cloneNode(true);
   article.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(el => el.remove());
   return {count: math.length, untypeset, errors, text: article.textContent};
-}"""
-
-JS_IMAGES = """async () => {
-  const imgs = [...document.images];
-  imgs.forEach(img => { img.loading = 'eager'; });
-  await Promise.all(imgs.map(img => img.decode().catch(() => null)));
-  return imgs.map(img => ({src: img.currentSrc || img.src, ok: img.complete && img.naturalWidth > 0}));
 }"""
 
 
@@ -202,39 +197,8 @@ def test_launch_buttons_use_the_repository_setting(site_dir, lang):
 
 
 # --------------------------------------------------------------------------- every page
-def test_page(site_page, probe, site_dir, site_url):
-    """Math typeset, images loaded, links and twin link resolve, solutions toggle, no JS error."""
-    lang, name = site_page
-    p = probe(f"{lang}/{name}.html")
-    page = p.page
-
-    math = page.evaluate(JS_MATH_REPORT)
-    assert not math["untypeset"], f"math left untypeset: {math['untypeset'][:5]}"
-    assert not math["errors"], f"MathJax errors: {math['errors'][:5]}"
-    raw = sorted(set(m.group(0) for m in RAW_TEX.finditer(math["text"])))
-    assert not raw, f"raw TeX in the text: {raw[:5]}"
-
-    images = page.evaluate(JS_IMAGES)
-    assert all(img["ok"] for img in images), f"images that did not load: {[i['src'] for i in images if not i['ok']]}"
-
-    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
-    bad = broken_links(hrefs, site_url, site_dir)
-    assert not bad, "broken links:\n" + "\n".join(bad)
-
-    twins = page.eval_on_selector_all("a.twin-link", "els => els.map(a => a.href)")
-    other = [l for l in build_book.LANGS if l != lang]
-    assert twins == [f"{site_url}{o}/{name}.html" for o in other], f"twin links: {twins}"
-    for twin in twins:
-        path, _ = local_target(twin, site_url, site_dir)
-        assert path.is_file(), f"twin page missing: {path}"
-        assert f'href="../{lang}/{name}.html"' in path.read_text(encoding="utf-8"), "the twin does not link back"
-
-    check_solutions_toggle(page)
-    assert not p.offsite, f"requests outside the site: {p.offsite[:5]}"
-    assert not p.failed, f"failed requests: {p.failed[:5]}"
-    assert not p.js_errors, f"JavaScript errors: {p.js_errors[:5]}"
-
-
+# The per-page checks (math, images, links, twins, solutions, requests, errors) are made on the one
+# visit test_site_reader.py pays to every page: see its test_links_images_solutions_and_requests.
 def check_solutions_toggle(page):
     """Each exercise solution starts hidden and opens / closes on a click (sphinx-togglebutton)."""
     solutions = page.locator("div.solution")

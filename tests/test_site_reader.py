@@ -135,17 +135,38 @@ def wait_for_math(page):
 
 
 def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = None) -> dict:
-    """Open ``rel`` as a phone (system in dark mode) and measure everything the tests check."""
+    """Open ``rel`` as a phone (system in dark mode) and measure everything the tests check.
+
+    One visit per page serves every per-page test: loading a page and typesetting its math is most
+    of a visit's time, so the checks of links, images, solutions and requests are made here too."""
+    from test_site import JS_MATH_REPORT, check_solutions_toggle
+
     context = browser.new_context(viewport=PHONE, color_scheme="dark", reduced_motion="reduce")
-    context.route(lambda url: not url.startswith(site_url), lambda route: route.abort())
+    offsite: list[str] = []
+    failed: list[str] = []
+
+    def block(route):
+        offsite.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith(site_url), block)
     page = context.new_page()
     errors: list[str] = []
+    console: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: failed.append(f"{req.url} ({req.failure})") if req.url.startswith(site_url) else None)
+    page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
     try:
         page.goto(site_url + rel, wait_until="load")
         wait_for_math(page)
         report = {"weight": page.evaluate(JS_WEIGHT),
                   "theme": page.evaluate("() => document.documentElement.dataset.theme")}
+        report["math"] = page.evaluate(JS_MATH_REPORT)
+        report["unloaded_images"] = page.evaluate(
+            "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src)")
+        report["hrefs"] = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
+        report["twins"] = page.eval_on_selector_all("a.twin-link", "els => els.map(a => a.href)")
         report["layout"] = {str(PHONE["width"]): page.evaluate(JS_LAYOUT)}
         report["text"] = page.evaluate(JS_TEXT)
         report["ui"] = page.evaluate(JS_UI_STRINGS)
@@ -159,9 +180,16 @@ def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = N
         page.set_viewport_size({"width": NARROW, "height": PHONE["height"]})
         page.wait_for_timeout(50)
         report["layout"][str(NARROW)] = page.evaluate(JS_LAYOUT)
+        try:  # on the narrowest phone: each solution hidden, opened and closed by a tap
+            check_solutions_toggle(page)
+            report["solutions"] = ""
+        except Exception as exc:  # reported by test_links_images_solutions_and_requests
+            report["solutions"] = f"{type(exc).__name__}: {exc}"[:500]
         page.emulate_media(media="print")
         report["print_overflow"] = page.evaluate(JS_PRINT_OVERFLOW)
         report["js_errors"] = errors
+        report["console_errors"] = console
+        report["offsite"], report["failed"] = offsite, failed
         return report
     finally:
         context.close()
@@ -246,6 +274,31 @@ def test_no_untypeset_tex(reports, lang, name):
     assert not text["errors"], f"MathJax errors: {text['errors'][:3]}"
     raw = sorted({m.group(0) for m in RAW_TEX.finditer(text["text"])})
     assert not raw, f"raw TeX on the page: {raw[:8]}"
+
+
+@per_page()
+def test_links_images_solutions_and_requests(reports, site_dir, site_url, lang, name):
+    """Every image loads; every internal link and the twin link resolve (file and #anchor) and the twin
+    links back; solutions start hidden and toggle; nothing is fetched outside the site; no JavaScript error.
+    Math in the whole article, code outputs included, has no TeX delimiters left (test_site.RAW_TEX)."""
+    from test_site import RAW_TEX as DELIMITERS, broken_links, local_target
+
+    report = reports.get(lang, name)
+    raw = sorted({m.group(0) for m in DELIMITERS.finditer(report["math"]["text"])})
+    assert not raw, f"raw TeX in the text: {raw[:5]}"
+    assert not report["unloaded_images"], f"images that did not load: {report['unloaded_images']}"
+    bad = broken_links(report["hrefs"], site_url, site_dir)
+    assert not bad, "broken links:\n" + "\n".join(bad)
+    other = [l for l in build_book.LANGS if l != lang]
+    assert report["twins"] == [f"{site_url}{o}/{name}.html" for o in other], f"twin links: {report['twins']}"
+    for twin in report["twins"]:
+        path, _ = local_target(twin, site_url, site_dir)
+        assert path.is_file(), f"twin page missing: {path}"
+        assert f'href="../{lang}/{name}.html"' in path.read_text(encoding="utf-8"), "the twin does not link back"
+    assert not report["solutions"], report["solutions"]
+    assert not report["offsite"], f"requests outside the site: {report['offsite'][:5]}"
+    assert not report["failed"], f"failed requests: {report['failed'][:5]}"
+    assert not report["js_errors"] and not report["console_errors"], report["js_errors"] + report["console_errors"]
 
 
 # --------------------------------------------------------------------------- phone
