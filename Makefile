@@ -10,8 +10,8 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# --no-compile: Python byte-compiles a module when it is first imported; compiling all of torch and the
-# site builder up front took about a third of the install.
+# --no-compile: Python byte-compiles a module when it is first imported, so only what runs is compiled
+# (torch alone installed in 43 s with pip's byte-compiling, 13 s without; 2-core machine, 2026-12-02).
 PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --no-compile
 $(STAMP): requirements/torch.txt requirements/course.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
