@@ -77,6 +77,29 @@ def pytest_generate_tests(metafunc):
 
 
 # --------------------------------------------------------------------------- the built site
+#: the test files that need the built site: one work unit under `--dist loadfile`
+SITE_FILES = ("tests/test_site.py", "tests/test_site_reader.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's ``loadfile`` scheduling, with the site's test files sent to one worker as one unit.
+
+    Given to two workers at once, one of them would build the site while the other waited on the lock
+    for the whole build. (``--dist loadgroup`` would say the same with marks, but does not group under
+    pytest 9.2: pytest-dev/pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SiteInOneUnit(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "the built site" if path in SITE_FILES else path
+
+    return SiteInOneUnit(config, log)
+
+
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
     """Both languages built from scratch (scripts/build_book.py --clean, warnings are errors), then
