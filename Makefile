@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# --no-compile: Python byte-compiles a module when it is first imported, so only what runs is compiled
-# (torch alone installed in 43 s with pip's byte-compiling, 13 s without; 2-core machine, 2026-12-02).
-PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --no-compile
+# Byte-compiled at install (pip's default): the grader runs its sandboxed workers and verdicts with
+# `python -B` on a read-only view of this venv, where nothing compiled later could be saved.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check
 $(STAMP): requirements/torch.txt requirements/course.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -r requirements/torch.txt
