@@ -26,17 +26,6 @@ MATHJAX_TIMEOUT_MS = 20_000
 # Raw TeX a reader must never see: delimiters or a TeX command between $ signs.
 RAW_TEX = re.compile(r"\\\(|\\\)|\\\[|\\\]|\$\$|\$[^$\n]*\\[A-Za-z]+[^$\n]*\$|\\begin\{")
 
-JS_MATH_REPORT = """() => {
-  const math = [...document.querySelectorAll('.math')];
-  const untypeset = math.filter(el => !el.querySelector('mjx-container'))
-                        .map(el => el.textContent.trim().slice(0, 80));
-  const errors = [...document.querySelectorAll('mjx-merror')]
-                        .map(el => (el.getAttribute('data-mjx-error') || el.textContent).slice(0, 120));
-  const article = (document.querySelector('article') || document.body).cloneNode(true);
-  article.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(el => el.remove());
-  return {count: math.length, untypeset, errors, text: article.textContent};
-}"""
-
 
 @lru_cache(maxsize=None)
 def anchors_of(path: Path) -> frozenset[str]:

@@ -82,7 +82,9 @@ JS_TEXT = """() => {
   const untypeset = [...document.querySelectorAll('.math')].filter(el => !el.querySelector('mjx-container'))
                       .map(el => el.textContent.trim().slice(0, 60));
   const errors = [...document.querySelectorAll('mjx-merror')].map(el => el.textContent.slice(0, 80));
-  return {text: article.textContent, untypeset, errors};
+  const whole = (document.querySelector('article') || document.body).cloneNode(true);  // code outputs kept
+  whole.querySelectorAll('pre, code, script, style, mjx-container, .highlight').forEach(el => el.remove());
+  return {text: article.textContent, untypeset, errors, with_outputs: whole.textContent};
 }"""
 
 JS_UI_STRINGS = """() => {
@@ -139,7 +141,7 @@ def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = N
 
     One visit per page serves every per-page test: loading a page and typesetting its math is most
     of a visit's time, so the checks of links, images, solutions and requests are made here too."""
-    from test_site import JS_MATH_REPORT, check_solutions_toggle
+    from test_site import check_solutions_toggle
 
     context = browser.new_context(viewport=PHONE, color_scheme="dark", reduced_motion="reduce")
     offsite: list[str] = []
@@ -162,7 +164,6 @@ def visit(browser, site_url: str, axe: str, rel: str, screenshot: str | None = N
         wait_for_math(page)
         report = {"weight": page.evaluate(JS_WEIGHT),
                   "theme": page.evaluate("() => document.documentElement.dataset.theme")}
-        report["math"] = page.evaluate(JS_MATH_REPORT)
         report["unloaded_images"] = page.evaluate(
             "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src)")
         report["hrefs"] = page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)")
@@ -284,7 +285,7 @@ def test_links_images_solutions_and_requests(reports, site_dir, site_url, lang, 
     from test_site import RAW_TEX as DELIMITERS, broken_links, local_target
 
     report = reports.get(lang, name)
-    raw = sorted({m.group(0) for m in DELIMITERS.finditer(report["math"]["text"])})
+    raw = sorted({m.group(0) for m in DELIMITERS.finditer(report["text"]["with_outputs"])})
     assert not raw, f"raw TeX in the text: {raw[:5]}"
     assert not report["unloaded_images"], f"images that did not load: {report['unloaded_images']}"
     bad = broken_links(report["hrefs"], site_url, site_dir)
