@@ -478,6 +478,16 @@ def latent_tries(vs):
     tries += mutate(m, "gaussian_total_correlation", Lt.gaussian_total_correlation, dict(cov=c),
                     dict(cov=bad_tensors(c)[:5] + [("lower-only", torch.tensor([[1.0, 0.0], [0.5, 1.0]])),
                                                    ("upper-only", torch.tensor([[1.0, 0.5], [0.0, 1.0]])), ("not-PD", -c)]))
+    q = vs.distributions.diagonal_gaussian(torch.zeros(4, 2), torch.ones(4, 2))
+    bad_q = [("tensor", torch.zeros(4, 2)), ("None", None), ("no-batch", vs.distributions.diagonal_gaussian(torch.zeros(2), torch.ones(2))),
+             ("scalar-event", torch.distributions.Normal(torch.zeros(4), torch.ones(4)))]
+    for fn in ("aggregate_posterior", "aggregate_covariance"):
+        tries += mutate(m, fn, getattr(Lt, fn), dict(q=q), dict(q=bad_q))
+    prior = vs.distributions.diagonal_gaussian(torch.zeros(2), torch.ones(2))
+    tries += mutate(m, "aggregate_kl", Lt.aggregate_kl, dict(q=q, prior=prior, n_samples=10),
+                    dict(q=bad_q, prior=[("None", None), ("event-3", vs.distributions.diagonal_gaussian(torch.zeros(3), torch.ones(3))),
+                                         ("batched", vs.distributions.diagonal_gaussian(torch.zeros(4, 2), torch.ones(4, 2)))],
+                         n_samples=bad_ints()))
     tries.append(val(m, "gaussian_quantile_grid(3, 1e-300) is finite", lambda: Lt.gaussian_quantile_grid(3, 1e-300),
                      lambda v: finite(v) and abs(float(v[0]) + 37.0471) < 1e-3 and float(v[1]) == 0))
     tries.append(val(m, "gaussian_total_correlation(rho=0.5)", lambda: Lt.gaussian_total_correlation(c),

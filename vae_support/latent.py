@@ -1,13 +1,16 @@
-r"""Latent-space geometry: interpolation, class arithmetic, quantile grids, total correlation.
+r"""Latent-space geometry: interpolation, class arithmetic, quantile grids, the aggregate posterior.
 
-The computations behind chapters ``geometry-in-practice`` and ``geometry-limits``:
+The computations behind chapters ``geometry-in-practice``, ``geometry-limits`` and ``priors``:
 
 * :func:`lerp` and :func:`slerp` — linear and spherical interpolation between latent codes
   (White, 2016; Shoemake, 1985);
 * :func:`gaussian_quantile_grid` — a grid of the latent plane at equally spaced quantiles of
   :math:`\mathcal N(0, 1)` (the grid of Kingma & Welling, 2014, Fig. 4);
 * :func:`class_means` and :func:`transfer_codes` — latent arithmetic with class-mean vectors;
-* :func:`gaussian_total_correlation` — the total correlation of a Gaussian, in nats.
+* :func:`gaussian_total_correlation` — the total correlation of a Gaussian, in nats;
+* :func:`aggregate_posterior`, :func:`aggregate_covariance` and :func:`aggregate_kl` — the
+  aggregate posterior :math:`q(z) = \frac1N\sum_n q(z\mid x_n)` of a batch of encoder outputs,
+  its covariance, and :math:`\mathrm{KL}(q(z)\,\|\,p(z))` (Hoffman & Johnson, 2016).
 
 Every value is per data point and in nats. Their figures are in ``vae_support.plot.latent_space``.
 """
@@ -15,10 +18,12 @@ from __future__ import annotations
 
 
 import torch
+from torch.distributions import Categorical, Distribution, MixtureSameFamily, MultivariateNormal
 
 from ._checks import as_tensor, check_finite, check_integer, check_labels, check_real, cholesky
 
-__all__ = ["lerp", "slerp", "gaussian_quantile_grid", "class_means", "transfer_codes", "gaussian_total_correlation"]
+__all__ = ["lerp", "slerp", "gaussian_quantile_grid", "class_means", "transfer_codes", "gaussian_total_correlation",
+           "aggregate_posterior", "aggregate_covariance", "aggregate_kl"]
 
 
 def _check_pair(z0, z1, t) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -203,3 +208,99 @@ def gaussian_total_correlation(cov) -> torch.Tensor:
     chol = cholesky("cov", cov)  # finite, square, symmetric, positive definite
     logdet = 2 * torch.diagonal(chol, dim1=-2, dim2=-1).log().sum(-1)
     return 0.5 * (torch.diagonal(cov, dim1=-2, dim2=-1).log().sum(-1) - logdet)
+
+
+def _check_encoder_batch(q) -> Distribution:
+    """q must be N encoder distributions: batch shape [N] (N >= 1), event shape [d]."""
+    if not isinstance(q, Distribution):
+        raise TypeError(f"q: expected a torch Distribution (the encoder's q(z|x) for a batch), got {type(q).__name__}")
+    if len(q.batch_shape) != 1 or q.batch_shape[0] < 1 or len(q.event_shape) != 1:
+        raise ValueError("q: expected one distribution per data point, batch shape [N] and event shape [d]; "
+                         f"got batch {tuple(q.batch_shape)}, event {tuple(q.event_shape)}")
+    return q
+
+
+def aggregate_posterior(q) -> MixtureSameFamily:
+    r"""The aggregate posterior of a batch, :math:`q(z) = \frac1N\sum_{n=1}^N q(z\mid x_n)`.
+
+    The marginal of the codes when the data point is drawn uniformly from the batch: an equal-weight
+    mixture of the N encoder distributions. Its ``log_prob`` is
+    :math:`\log\sum_n q(z\mid x_n) - \log N` and its ``sample`` draws a data point, then a code.
+
+    Parameters
+    ----------
+    q : Distribution, batch [N], event [d]
+        The encoder's :math:`q(z\mid x_n)` for the N points (e.g. ``model.encode(x)``).
+
+    Returns
+    -------
+    MixtureSameFamily, event [d]
+    """
+    q = _check_encoder_batch(q)
+    weights = Categorical(logits=torch.zeros(q.batch_shape[0], dtype=q.mean.dtype, device=q.mean.device))
+    return MixtureSameFamily(weights, q)
+
+
+def aggregate_covariance(q) -> torch.Tensor:
+    r"""Covariance of the aggregate posterior, by the law of total covariance.
+
+    .. math::
+        \operatorname{Cov}_{q(z)}[z] = \frac1N\sum_n \Sigma_n
+        + \frac1N\sum_n (\mu_n - \bar\mu)(\mu_n - \bar\mu)^\top,
+        \qquad \bar\mu = \frac1N\sum_n \mu_n,
+
+    with :math:`\mu_n, \Sigma_n` the mean and covariance of :math:`q(z\mid x_n)`: the average
+    spread of the codes around each point's mean plus the spread of the means. Exact for the mixture
+    (no sampling); the covariance of the moment-matched Gaussian of :math:`q(z)`.
+
+    Parameters
+    ----------
+    q : Distribution, batch [N], event [d]
+        A full-covariance ``MultivariateNormal`` or any distribution with ``mean`` and ``variance``
+        whose coordinates are independent (the diagonal encoder's ``Independent(Normal)``).
+
+    Returns
+    -------
+    Tensor [d, d]
+    """
+    q = _check_encoder_batch(q)
+    covariances = q.covariance_matrix if isinstance(q, MultivariateNormal) else torch.diag_embed(q.variance)
+    centred = q.mean - q.mean.mean(0)
+    return covariances.mean(0) + centred.T @ centred / q.batch_shape[0]
+
+
+def aggregate_kl(q, prior, n_samples: int = 2000) -> torch.Tensor:
+    r"""Monte Carlo :math:`\mathrm{KL}(q(z)\,\|\,p(z))` between the aggregate posterior and the prior, in nats.
+
+    .. math::
+        \mathrm{KL}(q(z)\,\|\,p(z)) \approx \frac1S\sum_{s=1}^S \big[\log q(z_s) - \log p(z_s)\big],
+        \qquad z_s \sim q(z),
+
+    with :math:`\log q(z)` the exact log-density of the mixture (:func:`aggregate_posterior`). It is
+    the part of the average KL (the rate) that a better prior could remove:
+    :math:`\mathbb E_n\,\mathrm{KL}(q(z\mid x_n)\|p(z)) = I_q(x; z) + \mathrm{KL}(q(z)\|p(z))`
+    (Hoffman & Johnson, 2016). The draws use torch's global generator: seed it first
+    (``vae_support.set_seed``) for a repeatable value.
+
+    Parameters
+    ----------
+    q : Distribution, batch [N], event [d]
+        The encoder's :math:`q(z\mid x_n)` for the N points.
+    prior : Distribution, event [d]
+        :math:`p(z)`.
+    n_samples : int
+        S, the number of draws of :math:`q(z)` (the cost is S·N density evaluations).
+
+    Returns
+    -------
+    Tensor [] (0-dim), nats.
+    """
+    q = _check_encoder_batch(q)
+    n_samples = check_integer("n_samples", n_samples)
+    if not isinstance(prior, Distribution) or tuple(prior.batch_shape) != () or prior.event_shape != q.event_shape:
+        raise ValueError(f"prior: expected one distribution with event shape {tuple(q.event_shape)}, got "
+                         + (f"batch {tuple(prior.batch_shape)}, event {tuple(prior.event_shape)}"
+                            if isinstance(prior, Distribution) else type(prior).__name__))
+    mixture = aggregate_posterior(q)
+    z = mixture.sample((n_samples,))
+    return (mixture.log_prob(z) - prior.log_prob(z)).mean()
