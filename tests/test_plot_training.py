@@ -4,6 +4,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
@@ -68,6 +69,17 @@ def test_curves_plot_epochs_from_one():
     assert T.plot_curves({"x": [1.0]}, "kl", lang="en").get_xlabel() == "epoch"
     with pytest.raises(ValueError, match="quantity"):
         T.plot_curves({"x": [1.0]}, "loss")
+
+
+def test_a_run_has_the_same_colour_in_the_bars_and_the_curves():
+    # the two panels of one figure (e.g. fig-prac-collapse) name the same runs: run i, same colour in both
+    names = ["b1", "b6", "warm", "free", "extra", "sixth"]
+    bars = T.plot_kl_per_dimension({n: [1.0, 2.0] for n in names})
+    lines = T.plot_curves({n: [1.0, 2.0] for n in names}, "kl")
+    bar_colors = [to_hex(c.patches[0].get_facecolor()) for c in bars.containers]
+    line_colors = [to_hex(line.get_color()) for line in lines.lines]
+    assert bar_colors == line_colors
+    assert len(set(bar_colors[:5])) == 5 and bar_colors[5] == bar_colors[0]  # five distinct, then the cycle restarts
 
 
 def test_rate_distortion_points_and_iso_elbo_lines():

@@ -41,6 +41,7 @@ __all__ = [
     "plot_latent_scatter",
     "plot_objective_curves",
     "QUANTITY_LABELS",
+    "RUN_COLORS",
 ]
 
 #: Axis labels of the training-history quantities drawn by :func:`plot_curves`, per language.
@@ -51,6 +52,15 @@ QUANTITY_LABELS = {
     "active_units": ("unidades ativas", "active units"),
     "log_px": ("log p(x) (nats)", "log p(x) (nats)"),
 }
+
+
+#: Colours of the runs drawn by :func:`plot_kl_per_dimension` and :func:`plot_curves`: run i of a
+#: mapping gets ``RUN_COLORS[i]`` in both, so the two panels of one figure agree.
+RUN_COLORS = (COLORS["data"], COLORS["q"], COLORS["q_alt"], COLORS["posterior"], COLORS["prior"])
+
+
+def _run_color(i: int) -> str:
+    return RUN_COLORS[i % len(RUN_COLORS)]
 
 
 def _check_runs(name: str, runs: Mapping[str, object]) -> None:
@@ -114,7 +124,7 @@ def plot_kl_per_dimension(kl_per_dim: Mapping[str, object], ax=None, lang: str =
 
     Returns
     -------
-    Axes; container i holds run i's bars in the mapping's order.
+    Axes; container i holds run i's bars in the mapping's order, coloured ``RUN_COLORS[i]``.
     """
     check_lang(lang)
     _check_runs("kl_per_dim", kl_per_dim)
@@ -124,11 +134,10 @@ def plot_kl_per_dimension(kl_per_dim: Mapping[str, object], ax=None, lang: str =
         raise ValueError(f"kl_per_dim: expected every run to have the same number of dimensions, got {sorted(sizes)}")
     d = next(iter(sizes))[0]
     width = 0.8 / len(arrays)
-    palette = [COLORS["data"], COLORS["q"], COLORS["q_alt"], COLORS["posterior"], COLORS["prior"]]
     ax = get_ax(ax, figsize=(7, 3.5), lang=lang)
     for i, (name, values) in enumerate(arrays.items()):
         ax.bar(np.arange(d) + (i - (len(arrays) - 1) / 2) * width, values, width=width,
-               color=palette[i % len(palette)], label=name)
+               color=_run_color(i), label=name)
     ax.set_xticks(np.arange(d))
     ax.set_xlabel(tr(lang, "dimensão latente j", "latent dimension j"))
     ax.set_ylabel(tr(lang, "KL por dimensão (nats)", "KL per dimension (nats)"))
@@ -148,16 +157,16 @@ def plot_curves(curves: Mapping[str, object], quantity: str, ax=None, lang: str 
 
     Returns
     -------
-    Axes; line i holds run i.
+    Axes; line i holds run i, coloured ``RUN_COLORS[i]`` (as in :func:`plot_kl_per_dimension`).
     """
     check_lang(lang)
     _check_runs("curves", curves)
     if quantity not in QUANTITY_LABELS:
         raise ValueError(f"quantity: expected one of {sorted(QUANTITY_LABELS)}, got {quantity!r}")
     ax = get_ax(ax, lang=lang)
-    for name, values in curves.items():
+    for i, (name, values) in enumerate(curves.items()):
         y = as_array(f"curves[{name!r}]", values)
-        ax.plot(np.arange(1, len(y) + 1), y, label=name)
+        ax.plot(np.arange(1, len(y) + 1), y, color=_run_color(i), label=name)
     ax.set_xlabel(tr(lang, "época", "epoch"))
     ax.set_ylabel(tr(lang, *QUANTITY_LABELS[quantity]))
     ax.legend(frameon=False)
