@@ -38,7 +38,10 @@ def x():
 
 # ------------------------------------------------------------------ interrupted writes
 CHILD = textwrap.dedent("""
-    import sys, torch
+    import signal, sys, torch
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal, even when the test runs in a background job:
+    # there SIGINT is ignored, the child inherits that, and Python then installs no handler for it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from vae_support.data import load_digits
     from vae_support.models import VAE
     from vae_support.train import fit
