@@ -12,6 +12,7 @@ the table of prescribed forms itself are skipped.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -144,3 +145,64 @@ def test_the_check_can_fail():
                '(*free bits*) e uma linha de base (*baseline*); as notas dizem "expectativa"; '
                "{glue:text}`opt_ratio_baseline:.3g`.")
     assert violations(allowed, "allowed") == []
+
+
+# --------------------------------------------------------------- text drawn on Portuguese figures
+def _strings(node: ast.AST) -> list[str]:
+    """The literal text inside an expression: string constants and the fixed parts of f-strings (not dict keys)."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, ast.Dict):
+        return [text for value in node.values for text in _strings(value)]
+    return [text for child in ast.iter_child_nodes(node) for text in _strings(child)]
+
+
+def portuguese_figure_strings(source: str) -> list[str]:
+    """Portuguese text that code draws: the pt argument of ``tr(lang, pt, en)`` and ``{"pt": …}`` values."""
+    code = "\n".join(line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())  # IPython magics (the Colab cell's %pip) are not Python
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "tr" \
+                and len(node.args) >= 2:
+            found += _strings(node.args[1])
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and key.value == "pt":
+                    found += _strings(value)
+    return found
+
+
+def portuguese_figure_text() -> list[tuple[str, str]]:
+    """(where, text) of the Portuguese text of the figures: pt notebooks' code cells and the package."""
+    pieces = []
+    for path in sorted((BOOK_DIR / "pt").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for index, cell in enumerate(nb["cells"]):
+            if cell["cell_type"] == "code":
+                src = cell["source"]
+                strings = portuguese_figure_strings("".join(src) if isinstance(src, list) else src)
+                if strings:
+                    pieces.append((f"pt/{path.name} (code cell {index})", "\n".join(strings)))
+    for path in sorted((BOOK_DIR.parent / "vae_support").rglob("*.py")):
+        strings = portuguese_figure_strings(path.read_text(encoding="utf-8"))
+        if strings:
+            pieces.append((str(path.relative_to(BOOK_DIR.parent)), "\n".join(strings)))
+    return pieces
+
+
+@pytest.mark.parametrize("where, text", [pytest.param(where, text, id=where) for where, text in portuguese_figure_text()])
+def test_portuguese_figure_text_follows_the_glossary(where, text):
+    problems = violations(text, where)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_figure_text_check_can_fail():
+    cell = ('labels = {"pt": {"skip": "+ skip connection"}, "en": {"skip": "+ skip"}}\n'
+            'ax.set_title(tr(LANG, f"com warm-up de {n} épocas", "with a warm-up"))\n'
+            'print("free bits")  # printed output, not figure text\n')
+    strings = portuguese_figure_strings(cell)
+    assert strings == ["+ skip connection", "com warm-up de ", " épocas"]
+    forms = " ".join(violations("\n".join(strings), "planted"))
+    assert "forbidden form 'skip connection'" in forms and "forbidden form 'warm-up'" in forms
+    assert "free bits" not in forms

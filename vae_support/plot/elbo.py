@@ -114,7 +114,7 @@ def plot_gradient_variance(n_samples, variances: dict, ax=None, lang: str = "pt"
     n = as_array("n_samples", n_samples, ndim=None).reshape(-1)
     names = {"reparam": tr(lang, "reparametrização", "reparameterization"),
              "score": tr(lang, "função escore", "score function"),
-             "score_baseline": tr(lang, "função escore + baseline", "score function + baseline")}
+             "score_baseline": tr(lang, "função escore + linha de base", "score function + baseline")}
     colors = {"reparam": COLORS["q"], "score": COLORS["data"], "score_baseline": COLORS["q_alt"]}
     ax = get_ax(ax, figsize=(6, 4), lang=lang)
     for key, values in variances.items():
