@@ -95,15 +95,21 @@ def violations(text: str, where: str) -> list[str]:
     return found
 
 
-def portuguese_prose() -> list[tuple[str, str]]:
-    """(where, text) of every piece of Portuguese prose in the book."""
-    pieces = []
+def portuguese_cells(cell_type: str) -> list[tuple[str, int, str]]:
+    """(notebook name, cell index, source) of every cell of ``cell_type`` in the Portuguese chapters."""
+    cells = []
     for path in sorted((BOOK_DIR / "pt").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         for index, cell in enumerate(nb["cells"]):
-            if cell["cell_type"] == "markdown":
+            if cell["cell_type"] == cell_type:
                 src = cell["source"]
-                pieces.append((f"pt/{path.name} (cell {index})", "".join(src) if isinstance(src, list) else src))
+                cells.append((path.name, index, "".join(src) if isinstance(src, list) else src))
+    return cells
+
+
+def portuguese_prose() -> list[tuple[str, str]]:
+    """(where, text) of every piece of Portuguese prose in the book."""
+    pieces = [(f"pt/{name} (cell {index})", src) for name, index, src in portuguese_cells("markdown")]
     for path in sorted((BOOK_DIR / "pt").glob("*.md")):
         text = path.read_text(encoding="utf-8")
         pieces.append((f"pt/{path.name}", notation_prose(text) if path.name == "notation.md" else text))
@@ -176,14 +182,10 @@ def portuguese_figure_strings(source: str) -> list[str]:
 def portuguese_figure_text() -> list[tuple[str, str]]:
     """(where, text) of the Portuguese text of the figures: pt notebooks' code cells and the package."""
     pieces = []
-    for path in sorted((BOOK_DIR / "pt").glob("*.ipynb")):
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for index, cell in enumerate(nb["cells"]):
-            if cell["cell_type"] == "code":
-                src = cell["source"]
-                strings = portuguese_figure_strings("".join(src) if isinstance(src, list) else src)
-                if strings:
-                    pieces.append((f"pt/{path.name} (code cell {index})", "\n".join(strings)))
+    for name, index, src in portuguese_cells("code"):
+        strings = portuguese_figure_strings(src)
+        if strings:
+            pieces.append((f"pt/{name} (code cell {index})", "\n".join(strings)))
     for path in sorted((BOOK_DIR.parent / "vae_support").rglob("*.py")):
         strings = portuguese_figure_strings(path.read_text(encoding="utf-8"))
         if strings:
